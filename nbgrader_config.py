@@ -1,0 +1,30 @@
+"""nbgrader settings for the systems leadership course.
+
+Run nbgrader commands from this folder (the course root). The exchange is course-local, in
+``exchange/`` beside this file, so that release, fetch, submit and collect work on one machine
+without root; on a shared JupyterHub, point ``Exchange.root`` at the hub's shared exchange instead
+(see README, "For tutors").
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "systems-leadership"
+c.CourseDirectory.root = here
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+
+# A course-local exchange for single-machine use (created on first use).
+c.Exchange.root = os.environ.get("SYSLEAD_EXCHANGE", os.path.join(here, "exchange"))
+
+# Each cell may run this long when nbgrader executes a notebook (validate, autograde).
+c.Execute.timeout = 120
+
+# Stubs that never stop "Run all": an unanswered question leaves a gap, not an error.
+c.ClearSolutions.code_stub = {"python": ""}
+c.ClearSolutions.text_stub = (
+    "*Write your reflection here: double-click this cell to edit it, then press Shift+Enter.*"
+)
