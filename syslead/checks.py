@@ -59,7 +59,18 @@ def digest(kind: str, value: object) -> str:
 
 
 #: The course's auto-graded questions, by id. Notebook cells refer to them by these ids.
+#: Each reading registers its own in a module of ``syslead.questions`` (one file per reading).
 QUESTIONS: dict[str, Question] = {}
+
+
+def _load_questions() -> None:
+    import importlib
+    import pkgutil
+
+    from . import questions
+
+    for info in pkgutil.iter_modules(questions.__path__):
+        importlib.import_module(f"{questions.__name__}.{info.name}")
 
 
 def register(question_id: str, question: Question) -> None:
@@ -69,6 +80,8 @@ def register(question_id: str, question: Question) -> None:
 
 def check(question_id: str, value: object) -> str:
     """Check a learner's answer; print a plain message; raise NotYet when it is missing or not right."""
+    if not QUESTIONS:
+        _load_questions()
     if question_id not in QUESTIONS:
         raise NotYet(f"There is no question called {question_id!r}: check the spelling in this cell.")
     q = QUESTIONS[question_id]
@@ -81,19 +94,3 @@ def check(question_id: str, value: object) -> str:
     message = "✓ Right. Your answer is recorded; it counts when you submit the notebook."
     print(message)
     return message
-
-
-# Reading 1: systems leadership (hierarchical versus viral spread).
-register("01-levels", Question(
-    kind="whole number",
-    digest="4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
-    hint="at step 0 only the top knows; each step the message goes down one level. "
-         "How many levels below the top does it take to hold 1,000 people with 10 reports each?",
-))
-register("01-absence", Question(
-    kind="letter",
-    options="ABCD",
-    digest="df7e70e5021544f4834bbee64a9e3789febc4be81470df629cad6ddb03320a5c",
-    hint="in an organisation chart each person hears from one manager only. "
-         "In a network, how many routes lead to a typical person?",
-))

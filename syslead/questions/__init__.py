@@ -1,0 +1,1 @@
+"""The auto-graded questions of each reading: one module per reading, each calling ``register``."""
