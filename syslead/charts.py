@@ -2,8 +2,10 @@
 
 Importing this module applies the course style (see :mod:`syslead.style`).
 
-- :func:`show` displays a matplotlib figure as an image *with alt text* (HTML ``<img alt=...>``), with
-  the PNG and a plain-text description as fallbacks, then closes the figure.
+- :func:`render` turns a matplotlib figure into a :class:`Chart`: an image *with alt text* (HTML
+  ``<img alt=...>``), with the PNG and a plain-text description as fallbacks. Chart functions in the
+  package return it; a notebook cell that ends with the call shows it once. :func:`show` displays one
+  straight away (for use inside a cell or a slider's function).
 - :func:`label_line_end` labels a line directly at its end, instead of a distant legend.
 - :func:`sliders` puts ipywidgets sliders over a chart function. Wherever widgets do not render
   (nbgrader feedback, GitHub, a screen reader's text view) the output reads as a sentence that says
@@ -26,12 +28,14 @@ from . import style
 style.apply()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Chart:
-    """A rendered chart: PNG bytes and the alt text that says what it shows."""
+    """A rendered chart: PNG bytes, the alt text that says what it shows, and (optionally) the table
+    of figures it was drawn from, for learners who want the numbers."""
 
     png: bytes
     alt: str
+    data: object = None
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         data = base64.b64encode(self.png).decode("ascii")
@@ -58,26 +62,22 @@ def figure(nrows: int = 1, ncols: int = 1, **kwargs) -> tuple[Figure, object]:
     return plt.subplots(nrows, ncols, **kwargs)
 
 
-def render(fig: Figure, alt: str) -> Chart:
-    """Render a figure to a :class:`Chart` and close it."""
+def render(fig: Figure, alt: str, data: object = None) -> Chart:
+    """Render a figure to a :class:`Chart` (not displayed yet) and close the figure."""
     if not alt or not alt.strip():
         raise ValueError("Every chart needs alt text that says what it shows.")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
-    return Chart(png=buffer.getvalue(), alt=alt.strip())
+    return Chart(png=buffer.getvalue(), alt=alt.strip(), data=data)
 
 
-def show(fig: Figure, alt: str) -> Chart:
-    """Display a figure with its alt text (in a notebook), close it, and return the :class:`Chart`."""
-    chart = render(fig, alt)
-    try:
-        from IPython.display import display
+def show(chart_or_fig: Chart | Figure, alt: str | None = None) -> None:
+    """Display a :class:`Chart` (or a figure with its alt text) now, once."""
+    chart = chart_or_fig if isinstance(chart_or_fig, Chart) else render(chart_or_fig, alt or "")
+    from IPython.display import display
 
-        display(chart)
-    except ImportError:  # pragma: no cover - IPython is always there with Jupyter
-        print(chart)
-    return chart
+    display(chart)
 
 
 def label_line_end(ax, x, y, text: str, color: str, *, dx: float = 0.0, dy: float = 0.0) -> None:
@@ -118,7 +118,7 @@ class Sliders:
 
 
 def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sliders:
-    """Sliders that redraw ``draw(**values)`` when released.
+    """Sliders that redraw ``draw(**values)`` (a function returning a :class:`Chart`) when released.
 
     ``controls`` maps each argument of ``draw`` to an ipywidgets slider (or any widget with a value).
     ``fallback`` is the sentence shown where widgets don't render; say what the sliders change and that
@@ -132,6 +132,11 @@ def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sli
         control.style = {"description_width": "initial"}
         if not getattr(control, "description", ""):
             control.description = name.replace("_", " ")
-    output = widgets.interactive_output(draw, controls)
+    def redraw(**values):
+        chart = draw(**values)
+        if chart is not None:
+            show(chart)
+
+    output = widgets.interactive_output(redraw, controls)
     box = widgets.VBox([widgets.HBox(list(controls.values()), layout={"flex_flow": "row wrap"}), output])
     return Sliders(box, fallback)
