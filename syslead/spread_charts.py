@@ -163,13 +163,16 @@ def reach_with_absence(
     ax.set_ylabel("people who finally hear (%)")
     ax.set_ylim(0, 105)
     ax.set_xlim(right=x[-1] * 1.25)
+    pairs = "; ".join(
+        f"{a:.0f} % absent: hierarchy {describe_share(hv)}, network {describe_share(wv)}"
+        for a, hv, wv in zip(x, table["hierarchy"], table["network"], strict=True)
+    )
     alt = (
         f"Line chart of the share of {n:,} people who finally hear a message when between "
-        f"{x[0]:.0f} % and {x[-1]:.0f} % of people are absent. Through the network ({contacts} contacts each) "
-        f"nearly everyone present hears: {describe_share(table['network'][-1])} with {x[-1]:.0f} % absent. "
-        f"Down the hierarchy ({span} reports per manager) each absent manager cuts off a whole branch: "
-        f"{describe_share(table['hierarchy'][2])} hear with {x[2]:.0f} % absent and "
-        f"{describe_share(table['hierarchy'][-1])} with {x[-1]:.0f} % absent."
+        f"{x[0]:.0f} % and {x[-1]:.0f} % of people are absent and those present always pass it on. "
+        f"Through the network ({contacts} contacts each) nearly everyone present hears; down the hierarchy "
+        f"({span} reports per manager) each absent manager cuts off a whole branch, so far fewer hear. "
+        f"Share who hear: {pairs}."
     )
     return render(fig, alt, data=pd.DataFrame(table))
 

@@ -1,0 +1,62 @@
+"""Shared fixtures: the course root, a temporary copy of the course, and nbgrader run as a command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+# Kernels started by the tests (nbclient, nbgrader) must be this environment's Python, even when the
+# test command was run without activating the virtual environment.
+os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+# Folders of the course that a temporary copy needs (not the learner's or tutor's working files).
+COURSE_PARTS = ["source", "release", "notebooks", "data", "nbgrader_config.py"]
+
+
+def course_env(**extra: str) -> dict[str, str]:
+    """The environment for jupyter/nbgrader commands: this Python's bin folder first on PATH (nbgrader
+    runs alembic as a subprocess), and no course-wide exchange override from the caller."""
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("SYSLEAD_EXCHANGE", None)
+    env.update(extra)
+    return env
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run a command, failing the test with its output if it fails."""
+    proc = subprocess.run(args, cwd=cwd, env=course_env(**env), capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        pytest.fail(f"{' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def nbgrader(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    return run([str(BIN / "nbgrader"), *args], cwd=cwd, **env)
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    """A temporary copy of the course (source, release, notebooks, data, config)."""
+    dest = tmp_path / "course"
+    dest.mkdir()
+    for part in COURSE_PARTS:
+        src = ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        else:
+            shutil.copy2(src, dest / part)
+    return dest
+
+
+def assignments() -> list[str]:
+    """Assignment names: the folders of source/."""
+    return sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -1,0 +1,197 @@
+"""Every course notebook: clean when committed, runs top to bottom, reads well, links work."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, assignments
+from nbclient import NotebookClient
+
+SOURCES = [ROOT / "source" / a / f"{a}.ipynb" for a in assignments()]
+RELEASES = [ROOT / "release" / a / f"{a}.ipynb" for a in assignments()]
+PAGES = sorted((ROOT / "notebooks").glob("*.ipynb"))
+COMMITTED = PAGES + SOURCES + RELEASES
+
+
+def ids(paths):
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+@cache
+def executed(path: Path) -> nbformat.NotebookNode:
+    """The notebook after a fresh kernel runs every cell (errors allowed, inspected by the tests)."""
+    nb = nbformat.read(str(path), as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+def outputs(nb):
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            yield index, cell, out
+
+
+def is_nbgrader(cell, key):
+    return bool(cell.metadata.get("nbgrader", {}).get(key))
+
+
+# --- committed clean ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=ids(COMMITTED))
+def test_committed_notebooks_have_no_outputs_or_execution_counts(path):
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_every_assignment_has_a_source_and_a_release():
+    assert assignments(), "source/ has no assignments"
+    for source, release in zip(SOURCES, RELEASES, strict=True):
+        assert source.is_file() and release.is_file()
+
+
+# --- runs top to bottom ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PAGES + SOURCES, ids=ids(PAGES + SOURCES))
+def test_notebook_runs_top_to_bottom_without_error_or_warning(path):
+    nb = executed(path)
+    for index, cell, out in outputs(nb):
+        assert out.output_type != "error", f"cell {index} raised {out.get('ename')}: {out.get('evalue')}"
+        if out.output_type == "stream":
+            assert out.name == "stdout", f"cell {index} wrote to stderr: {out.text[:300]}"
+            assert "Warning" not in out.text, f"cell {index} warned: {out.text[:300]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", RELEASES, ids=ids(RELEASES))
+def test_run_all_on_an_unanswered_release_reaches_the_end(path):
+    """A learner who answers nothing and runs all sees every chart and every prompt; only the check
+    cells (tagged raises-exception) fail, each with a one-line message."""
+    nb = executed(path)
+    errors = [(i, c, o) for i, c, o in outputs(nb) if o.output_type == "error"]
+    checks = [c for c in nb.cells if is_nbgrader(c, "grade") and c.cell_type == "code"]
+    assert len(errors) == len(checks) >= 2
+    for _, cell, out in errors:
+        assert "raises-exception" in cell.metadata.get("tags", [])
+        assert out.ename == "NotYet" and len(out.traceback) == 1 and "No answer yet" in out.traceback[0]
+    last_code = max(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    assert nb.cells[last_code].execution_count is not None
+    source_charts = sum(1 for _, _, o in outputs(executed(Path(str(path).replace("/release/", "/source/"))))
+                        if "image/png" in o.get("data", {}))
+    release_charts = sum(1 for _, _, o in outputs(nb) if "image/png" in o.get("data", {}))
+    assert release_charts == source_charts > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SOURCES, ids=ids(SOURCES))
+def test_every_chart_carries_alt_text(path):
+    nb = executed(path)
+    images = [o for _, _, o in outputs(nb) if "image/png" in o.get("data", {})]
+    assert images
+    for out in images:
+        html = out.data.get("text/html", "")
+        match = re.search(r'<img [^>]*alt="([^"]{40,})"', html)
+        assert match, "a chart was shown without alt text: use syslead.charts.render"
+        assert out.data["text/plain"].startswith("[Chart] ")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SOURCES, ids=ids(SOURCES))
+def test_every_slider_has_a_text_fallback(path):
+    nb = executed(path)
+    for _, _, out in outputs(nb):
+        if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
+            text = out.data["text/plain"]
+            assert "slider" in text.lower() and not text.startswith(("VBox(", "interactive("))
+
+
+# --- reads well -----------------------------------------------------------------------------------
+
+
+def markdown(nb) -> str:
+    return "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids(SOURCES))
+def test_assignment_opens_with_objectives_and_time_and_closes_with_key_points(path):
+    nb = nbformat.read(str(path), as_version=4)
+    first = nb.cells[0].source
+    assert first.startswith("# ") and "**Objectives.**" in first
+    assert re.search(r"\*\*Time\.\*\* Reading: \d+ minutes\. Exercises: \d+ minutes\.", first)
+    last = nb.cells[-1].source
+    assert "## Key points" in last and "00-start-here.ipynb" in last
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids(SOURCES))
+def test_assignment_has_three_reflections_with_kember_mark_schemes(path):
+    nb = nbformat.read(str(path), as_version=4)
+    answers = [c for c in nb.cells if c.cell_type == "markdown" and is_nbgrader(c, "solution")]
+    assert len(answers) >= 3
+    for cell in answers:
+        assert is_nbgrader(cell, "grade") and cell.metadata["nbgrader"]["points"] > 0
+        text = cell.source.lower()
+        assert "begin solution" in text and "end solution" in text
+        for level in ("habitual action", "understanding", "reflection", "critical reflection"):
+            assert level in text, f"{cell.metadata['nbgrader']['grade_id']} lacks the level '{level}'"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids(SOURCES))
+def test_assignment_has_two_autograded_checks_backed_by_hidden_tests(path):
+    nb = nbformat.read(str(path), as_version=4)
+    checks = [c for c in nb.cells if c.cell_type == "code" and is_nbgrader(c, "grade")]
+    assert len(checks) >= 2
+    for cell in checks:
+        meta = cell.metadata["nbgrader"]
+        assert meta["locked"] and not meta["solution"] and meta["points"] > 0
+        assert "raises-exception" in cell.metadata.get("tags", [])
+        assert "check(" in cell.source and "BEGIN HIDDEN TESTS" in cell.source
+
+
+def course_map_minutes() -> dict[str, int]:
+    nb = nbformat.read(str(ROOT / "notebooks" / "00-start-here.ipynb"), as_version=4)
+    found = {}
+    for line in markdown(nb).splitlines():
+        m = re.search(r"\[(\d\d-[a-z-]+)\]\(\.\./release/\1/\1\.ipynb\) \| (\d+) minutes", line)
+        if m:
+            found[m.group(1)] = int(m.group(2))
+    return found
+
+
+def test_course_map_lists_every_assignment_with_its_minutes():
+    minutes = course_map_minutes()
+    assert sorted(minutes) == assignments()
+    for name, total in minutes.items():
+        nb = nbformat.read(str(ROOT / "source" / name / f"{name}.ipynb"), as_version=4)
+        m = re.search(r"Reading: (\d+) minutes\. Exercises: (\d+) minutes\.", nb.cells[0].source)
+        assert int(m.group(1)) + int(m.group(2)) == total, f"{name}: map says {total} minutes"
+
+
+LINK = re.compile(r"\]\(((?:\.\./|\./)?[^)\s]+?\.ipynb)\)")
+
+
+@pytest.mark.parametrize("path", PAGES + RELEASES, ids=ids(PAGES + RELEASES))
+def test_links_between_notebooks_lead_somewhere(path):
+    nb = nbformat.read(str(path), as_version=4)
+    links = LINK.findall(markdown(nb))
+    assert links, "every notebook links to the next one or back to the course map"
+    for link in links:
+        assert (path.parent / link).resolve().is_file(), f"broken link {link}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids(SOURCES))
+def test_cells_never_set_the_style_themselves(path):
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert "plt.style" not in cell.source and "figsize" not in cell.source
