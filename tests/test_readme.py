@@ -1,0 +1,86 @@
+"""README: exactly two quick-start commands, both true; CI runs the second as written."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import BIN, ROOT, assignments, course_env
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S)]
+
+
+def test_readme_has_exactly_two_quick_start_commands():
+    commands = quick_start()
+    assert len(commands) == 2 and all("\n" not in c for c in commands)
+    opens, tests = commands
+    assert opens.endswith("notebooks/00-start-here.ipynb") and "jupyter lab" in opens
+    assert "pytest" in tests and '".[test]"' in tests
+
+
+def test_ci_runs_the_readme_test_command_as_written():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert quick_start()[1] in ci.splitlines()
+
+
+def test_binder_badge_opens_the_start_page():
+    assert re.search(r"https://mybinder\.org/v2/gh/[^)\s]+\?urlpath=lab/tree/notebooks/00-start-here\.ipynb", README)
+
+
+def test_readme_course_map_matches_the_notebooks():
+    for name in assignments():
+        row = next(line for line in README.splitlines() if f"release/{name}/{name}.ipynb" in line)
+        minutes = int(re.search(r"\| (\d+) minutes \|$", row).group(1))
+        start = json.loads((ROOT / "source" / name / f"{name}.ipynb").read_text())["cells"][0]["source"]
+        found = re.search(r"Reading: (\d+) minutes\. Exercises: (\d+) minutes\.", "".join(start))
+        assert int(found.group(1)) + int(found.group(2)) == minutes, name
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_the_open_command_serves_the_start_page(tmp_path):
+    """Run the first command's `jupyter lab ...` part (the install part is what the test command does)."""
+    lab = shlex.split(quick_start()[0].split("&&")[-1])
+    assert lab[0] == ".venv/bin/jupyter"
+    port, token = free_port(), "course-test"
+    args = [str(BIN / "jupyter"), *lab[1:], "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}", "--allow-root"]
+    proc = subprocess.Popen(args, cwd=ROOT, env=course_env(JUPYTER_RUNTIME_DIR=str(tmp_path)),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(proc.stdout.read())
+                time.sleep(0.5)
+        with urllib.request.urlopen(f"{base}/lab/tree/notebooks/00-start-here.ipynb?token={token}") as page:
+            html = page.read().decode()
+        assert page.status == 200 and "JupyterLab" in html
+        assert '"disabled": true' in html.split('"news"', 1)[1][:40]  # no news pop-up
+        url = f"{base}/api/contents/notebooks/00-start-here.ipynb?content=0&token={token}"
+        with urllib.request.urlopen(url) as reply:
+            assert json.loads(reply.read())["type"] == "notebook"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
