@@ -66,7 +66,7 @@ def test_every_assignment_has_a_source_and_a_release():
 @pytest.mark.parametrize("path", PAGES + SOURCES, ids=ids(PAGES + SOURCES))
 def test_notebook_runs_top_to_bottom_without_error_or_warning(path):
     nb = executed(path)
-    for index, cell, out in outputs(nb):
+    for index, _cell, out in outputs(nb):
         assert out.output_type != "error", f"cell {index} raised {out.get('ename')}: {out.get('evalue')}"
         if out.output_type == "stream":
             assert out.name == "stdout", f"cell {index} wrote to stderr: {out.text[:300]}"
