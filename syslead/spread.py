@@ -180,12 +180,42 @@ def small_world(n: int, k: int, rewire: float, seed: int | None = None) -> Netwo
         raise ValueError(f"k must be smaller than the number of people n = {n}; got {k}.")
     rng = np.random.default_rng(seed)
     half = k // 2
-    u = np.repeat(np.arange(n, dtype=np.int64), half)
-    v = (u + np.tile(np.arange(1, half + 1, dtype=np.int64), n)) % n
-    moved = rng.random(u.size) < rewire
-    v[moved] = rng.integers(0, n, size=int(moved.sum()))
-    u, v = _dedupe(n, u, v)
-    return _from_edges(n, u, v, "small world", {"k": k, "rewire": rewire})
+    dtype = np.int32 if n < 2**30 else np.int64
+    if half == 0:
+        return Network(np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=dtype), "small world",
+                       {"k": k, "rewire": rewire})
+    # Each person i starts with a link to i + 1, ..., i + half (round the ring); each such link is moved
+    # with probability `rewire`: it keeps its first end and gets a random second end.
+    moved = rng.random((n, half), dtype=np.float32) < rewire
+    src = np.nonzero(moved)[0].astype(dtype)
+    dst = rng.integers(0, n, size=src.size, dtype=dtype)
+    # drop moved links that would land on the person themself or on their ring neighbours (repeats),
+    # then repeats among the moved links themselves
+    gap = (dst.astype(np.int64) - src) % n
+    keep = (gap > half) & (gap < n - half)
+    src, dst = _dedupe(n, src[keep], dst[keep])
+    src, dst = src.astype(dtype), dst.astype(dtype)
+    # The ring links that stay, seen from both ends: column j < half is the link to i + j + 1,
+    # column half + j the link from i - j - 1.
+    stays = np.concatenate([~moved, np.column_stack([np.roll(~moved[:, j], j + 1) for j in range(half)])], axis=1)
+    del moved
+    ring_degree = stays.sum(axis=1)
+    offsets = np.concatenate([np.arange(1, half + 1), -np.arange(1, half + 1)]).astype(dtype)
+    ring = (np.arange(n, dtype=dtype)[:, None] + offsets[None, :]) % dtype(n)
+    ring = ring[stays]  # row by row: each person's ring contacts, grouped by person
+    del stays
+    # The moved links, seen from both ends, grouped by person.
+    ends = np.concatenate([src, dst])
+    others = np.concatenate([dst, src])
+    order = np.argsort(ends, kind="stable")
+    ends, others = ends[order], others[order]
+    del order, src, dst
+    # Each person's block: their ring contacts, then their moved-link contacts.
+    ring_end = np.cumsum(ring_degree)
+    indices = np.insert(ring, ring_end[ends], others)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(ring_degree + np.bincount(ends, minlength=n), out=indptr[1:])
+    return Network(indptr=indptr, indices=indices, kind="small world", params={"k": k, "rewire": rewire})
 
 
 def random_network(n: int, mean_degree: float, seed: int | None = None) -> Network:
@@ -234,14 +264,16 @@ def _seeds(network: Network, seeds: Iterable[int] | int) -> np.ndarray:
 
 def _gather(network: Network, people: np.ndarray) -> np.ndarray:
     """All contacts of the given people, concatenated."""
-    starts = network.indptr[people]
-    counts = network.indptr[people + 1] - starts
-    total = int(counts.sum())
+    pos = np.int32 if network.contacts < 2**31 else np.int64  # half the memory for positions
+    starts = network.indptr[people].astype(pos)
+    counts = (network.indptr[people + 1] - network.indptr[people]).astype(pos)
+    total = int(counts.sum(dtype=np.int64))
     if total == 0:
         return network.indices[:0]
     # position of each entry = its block's start + its offset inside the block
     offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
-    return network.indices[offsets + np.arange(total)]
+    offsets += np.arange(total, dtype=pos)
+    return network.indices[offsets]
 
 
 def simulate_spread(
