@@ -173,7 +173,7 @@ def main(argv=None) -> int:
         out[f"ours_{big}_pass_on_{p}"] = r
         print(f"   pass_on = {p}: best {r['seconds_best']:.3f} s of {repeat}; {r['steps']} steps; "
               f"simulate allocates {r['simulate_extra_mb']:.0f} MB at peak; process peak {r['process_peak_mb']:.0f} MB "
-              f"(after building the network: {r["network_mb_rss_after_build"]:.0f} MB)")
+              f"(after building the network: {r['network_mb_rss_after_build']:.0f} MB)")
 
     print(f"2. the same model at {mid:,} people, pass_on = 0.3: ours, a networkx loop, NDlib's SI model")
     ours = in_fresh_process(_ours, mid, k, 0.3, max(repeat, 3))
