@@ -1,0 +1,340 @@
+"""Tests for syslead.reflection: formative feedback on a reflection, on Gibbs' stages.
+
+The last two tests need the CEReD training sentences at ../shared/data/cered/train.tsv (beside the
+repository, where CI puts them); without them they are skipped, and pytest's summary says why.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from syslead import reflection
+from syslead.reflection import LABELS, STAGES, Feedback, Notice, feedback, feedback_on, gibbs_stage
+
+ROOT = Path(__file__).resolve().parent.parent
+CERED = ROOT.parent / "shared" / "data" / "cered" / "train.tsv"
+NO_CERED = f"CEReD is not at {CERED}: put train.tsv there (as CI does) to run this test"
+
+REFLECTION = """## What happened
+
+Last week I led the Monday briefing for the night shift, and two of the nurses walked out halfway
+through. I felt embarrassed and a bit angry at the time. 😬
+
+* The written notes were clear.
+* But the briefing went on too long, and I didn't leave time for questions.
+
+I think it went badly because I treated it as a broadcast rather than a conversation; the
+[reading](https://example.org/reading)'s idea of viral spread explains why the message never reached
+the day staff. I realised that people pass on what they have discussed. Next time I will keep it to ten
+minutes and ask each team lead to brief their own team.
+"""
+
+TRICKY = {
+    "empty": "",
+    "only spaces": "  \n\n\t ",
+    "None": None,
+    "a single word": "Fine",
+    "a number": 42,
+    "punctuation only": "?!... --- ***",
+    "the nbgrader stub": "*Write your reflection here: double-click this cell to edit it, then press Shift+Enter.*",
+    "Czech": "Dnes jsem vedla poradu a cítila jsem se nejistě. Příště zkusím jinou aktivitu.",
+    "German": "Heute habe ich das Team geleitet und es war schwierig, weil niemand zugehört hat.",
+    "Chinese": "今天我在会议上发言，感觉很紧张。下次我会提前准备。",
+    "Arabic": "شعرت بالتوتر في الاجتماع، وفي المرة القادمة سأستعد أكثر.",
+    "emoji only": "😀😀🎉👍🏽",
+    "emoji in text": "It went well 🎉🎉 and I felt proud 😊. Next time 👉 I will plan earlier!!!",
+    "markdown": "# Title\n\n**Bold**, _italic_, `code`, ~~struck~~ and a [link](http://x.y).\n\n"
+                "1. first item\n2. second item\n\n> a quote\n\n| a | b |\n|---|---|\n| c | d |\n\n---\n",
+    "code fence, unclosed": "I felt fine.\n```python\nprint('hi')\n",
+    "html and a script tag": "<div>I felt <b>great</b></div><script>alert('x')</script>",
+    "angle brackets": "I <3 my team, and 3 < 4 > 2.",
+    "one very long word": "a" * 20_000,
+    "no full stops": "and then I felt that it was hard because " * 300,
+    "control characters": "I felt\x00 odd\x0b today.\u200b\ufeff",
+    "20,000 words": ("Last week I led a meeting. I felt nervous. It went badly because nobody listened. "
+                     "I learned that people need time. Next time I will ask questions first. ") * 800,
+    "solution markers": "### BEGIN SOLUTION\nA mark scheme.\n### END SOLUTION",
+}
+
+
+# --- the sentence API --------------------------------------------------------------------------------
+
+
+def test_what_labels_can_gibbs_stage_return():
+    sentences = ["I felt very nervous before the meeting.", "Next time I will ask the team first.", "",
+                 "😀", "?", "Fine", "Příště budu lepší.", "The pupils sat down.", None, 12, "a" * 5000]
+    for sentence in sentences:
+        assert gibbs_stage(sentence) in LABELS
+    assert LABELS == ("description", "feelings", "evaluation", "analysis", "conclusion", "action plan", "none")
+
+
+def test_does_gibbs_stage_read_plain_examples_as_a_person_would():
+    assert gibbs_stage("I felt very nervous and anxious before the meeting.") == "feelings"
+    assert gibbs_stage("Next time I will ask the team leads first.") == "action plan"
+    assert gibbs_stage("I realised that the team needed more time to talk it through.") == "conclusion"
+    assert gibbs_stage("") == "none"
+
+
+# --- tricky input -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(TRICKY))
+def test_does_feedback_answer_tricky_input_without_raising(name):
+    result = feedback(TRICKY[name])
+    assert isinstance(result, Feedback)
+    assert reflection.FAILED not in result.notes  # the safety net was not needed
+    assert isinstance(result.word_count, int) and result.word_count >= 0
+    assert set(result.stages) <= set(STAGES)
+    assert len(result.questions) <= 2
+    assert "advice, not a grade" in str(result)
+    assert "advice, not a grade" in result._repr_html_()
+
+
+@pytest.mark.parametrize("name", ["Czech", "German", "Chinese", "Arabic"])
+def test_is_a_non_english_reflection_told_plainly_that_the_helper_reads_english_only(name):
+    result = feedback(TRICKY[name])
+    assert "reads English only" in str(result)
+    assert not result.stages and not result.questions
+
+
+@pytest.mark.parametrize("name", ["empty", "only spaces", "None", "the nbgrader stub", "emoji only",
+                                  "punctuation only"])
+def test_does_an_empty_answer_get_a_nudge_to_start(name):
+    result = feedback(TRICKY[name])
+    assert result.word_count == 0
+    assert "nothing to read yet" in str(result)
+    assert result.questions == (reflection.QUESTIONS["description"],)
+
+
+def test_does_an_unforeseen_failure_give_a_sentence_not_a_traceback(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("model file damaged")
+
+    monkeypatch.setattr(reflection, "load_model", broken)
+    result = feedback("I felt fine about the meeting today.")
+    assert result.notes == (reflection.FAILED,)
+    assert "tell your tutor" in str(result) and "tell your tutor" in result._repr_html_()
+
+
+def test_is_a_single_word_flagged_as_too_short_to_judge():
+    result = feedback("Fine")
+    assert result.word_count == 1
+    assert "very short" in str(result)
+
+
+def test_are_20000_words_read_in_reasonable_time():
+    started = time.perf_counter()
+    result = feedback(TRICKY["20,000 words"])
+    assert time.perf_counter() - started < 5
+    assert result.word_count == 28 * 800
+
+
+# --- markdown and sentences ---------------------------------------------------------------------------
+
+
+def test_does_markdown_become_sensible_sentences():
+    text = ("# My heading\n\nI felt **really** good about the [plan](https://x.org/p). It worked!\n\n"
+            "- first point, e.g. the rota\n- second point 😀\n\n```\ncode()\n```\n\n> Quoted: I think so.")
+    assert reflection.split_sentences(text) == [
+        "I felt really good about the plan.",
+        "It worked!",
+        "first point, e.g. the rota",
+        "second point 😀",
+        "Quoted: I think so.",
+    ]
+
+
+def test_does_an_emoji_stay_with_its_sentence():
+    assert reflection.split_sentences("It went well. 🎉 Then we left.") == ["It went well. 🎉", "Then we left."]
+
+
+def test_does_the_word_count_leave_out_markup_code_and_headings():
+    assert reflection.word_count("## Heading words\n\n**One** two, [three](http://a.b/c d).\n\n```\nx = 1\n```") == 3
+
+
+# --- the feedback -------------------------------------------------------------------------------------
+
+
+def test_does_feedback_find_the_stages_of_a_full_reflection_and_quote_its_signals():
+    result = feedback(REFLECTION)
+    assert {"description", "feelings", "evaluation", "analysis", "action plan"} <= set(result.stages)
+    assert "I felt" in result.phrases("feelings")
+    assert "Next time" in result.phrases("action plan")
+    plain = " ".join(REFLECTION.split())
+    for stage in result.stages:
+        for phrase in result.phrases(stage):
+            assert phrase in plain, f"{phrase!r} is not a quotation from the text"
+
+
+def test_do_the_questions_lead_to_the_skipped_stages():
+    result = feedback("Yesterday I ran the team meeting. I felt nervous and excited.")
+    assert set(result.stages) == {"description", "feelings"}
+    assert result.questions == (reflection.QUESTIONS["evaluation"], reflection.QUESTIONS["analysis"])
+
+
+def test_is_a_cue_of_a_missing_stage_shown_as_a_hint():
+    result = feedback("I felt nervous. Nobody listened to me, and I learned that I should have asked them.")
+    for hint in result.hints:
+        assert hint.stage in result.missing and hint.phrase in hint.sentence
+
+
+def test_does_feedback_render_as_accessible_html():
+    page = feedback(REFLECTION)._repr_html_()
+    assert page.startswith("<section") and page.endswith("</section>")
+    assert "<h4>" in page and "<h5>" in page and "<ul>" in page and "<ol>" in page
+    assert "color" not in page and "style=" not in page  # meaning is in words, never in colour
+    assert "advice, not a grade" in page
+
+
+def test_is_learner_text_escaped_in_the_html():
+    page = feedback("I felt that 3 < 4 & 5 > 2 was wrong, and I was annoyed.")._repr_html_()
+    assert "3 &lt; 4 &amp; 5 &gt; 2" in page
+
+
+def test_does_feedback_print_as_plain_text_in_a_terminal():
+    text = str(feedback(REFLECTION))
+    assert not re.search(r"</?(section|h\d|ul|li|p|strong)\b", text)
+    assert "Stages your text touches:" in text and "Questions to take you further:" in text
+    assert re.search(r"\d+ words", text)
+
+
+def test_is_500_words_read_in_under_50_ms():
+    body = REFLECTION.split("\n\n", 1)[1]  # without the heading
+    text = "\n\n".join([body] * 5)
+    assert 450 <= reflection.word_count(text) <= 650
+    feedback(text)  # the first call loads the model
+    times = []
+    for _ in range(7):
+        started = time.perf_counter()
+        feedback(text)
+        times.append(time.perf_counter() - started)
+    assert statistics.median(times) < 0.050
+
+
+# --- feedback on a cell of the saved notebook --------------------------------------------------------
+
+
+def _notebook(path: Path, answer: str) -> Path:
+    prompt = new_markdown_cell("Reflect on a briefing you led.")
+    cell = new_markdown_cell(answer)
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "reflection-1", "locked": False,
+                                 "schema_version": 3, "solution": True, "task": False, "points": 3}
+    nb = new_notebook(cells=[prompt, cell, new_code_cell('feedback_on("reflection-1")')])
+    nbformat.write(nb, path)
+    return path
+
+
+def test_does_feedback_on_read_the_saved_cell_named_by_the_session(tmp_path, monkeypatch):
+    path = _notebook(tmp_path / "01-reading.ipynb", REFLECTION)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(path))
+    result = feedback_on("reflection-1")
+    assert isinstance(result, Feedback)
+    assert result.word_count == feedback(REFLECTION).word_count
+    assert "01-reading.ipynb" in str(result)
+
+
+def test_does_feedback_on_find_a_notebook_named_relative_to_the_kernel(tmp_path, monkeypatch):
+    _notebook(tmp_path / "01-reading.ipynb", REFLECTION)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JPY_SESSION_NAME", "course/release/01-reading/01-reading.ipynb")
+    assert isinstance(feedback_on("reflection-1"), Feedback)
+
+
+def test_does_an_unsaved_stub_get_one_sentence_asking_to_write_and_save(tmp_path, monkeypatch):
+    path = _notebook(tmp_path / "01-reading.ipynb", TRICKY["the nbgrader stub"])
+    monkeypatch.setenv("JPY_SESSION_NAME", str(path))
+    result = feedback_on("reflection-1")
+    assert isinstance(result, Notice)
+    assert "Ctrl+S" in str(result) and "write your reflection" in str(result)
+    assert str(result).count(". ") == 0  # one sentence
+    assert result._repr_html_().startswith("<p")
+
+
+@pytest.mark.parametrize("session", [None, "", "/nowhere/lost.ipynb", "console-1"])
+def test_does_a_missing_notebook_get_a_plain_sentence_not_an_error(monkeypatch, session):
+    if session is None:
+        monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    else:
+        monkeypatch.setenv("JPY_SESSION_NAME", session)
+    result = feedback_on("reflection-1")
+    assert isinstance(result, Notice)
+    assert "Ctrl+S" in str(result)
+
+
+def test_does_a_misspelt_cell_name_say_which_cells_exist(tmp_path):
+    path = _notebook(tmp_path / "01-reading.ipynb", REFLECTION)
+    result = feedback_on("reflection-9", notebook=path)
+    assert isinstance(result, Notice) and "reflection-1" in str(result)
+
+
+def test_does_a_broken_notebook_file_get_a_plain_sentence(tmp_path):
+    path = tmp_path / "broken.ipynb"
+    path.write_text("{not json", encoding="utf-8")
+    result = feedback_on("reflection-1", notebook=path)
+    assert isinstance(result, Notice) and "Ctrl+S" in str(result)
+
+
+# --- the shipped model --------------------------------------------------------------------------------
+
+
+def test_is_the_shipped_model_small_and_attributed():
+    model_file = reflection.MODEL_PATH
+    assert model_file.stat().st_size < 500_000
+    about = json.loads(model_file.read_text(encoding="utf-8"))["about"]
+    assert "CEReD" in about["licence"] and "Apache-2.0" in about["licence"]
+    notice = (model_file.parent / "REFLECTION_MODEL_NOTICE.md").read_text(encoding="utf-8")
+    for needed in ("Štefánik", "Nehyba", "2021", "11372/LRT-3573", "Apache License", "changed"):
+        assert needed in notice
+    assert "Apache License" in (model_file.parent / "REFLECTION_MODEL_LICENSE.txt").read_text(encoding="utf-8")
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_is_the_shipped_model_what_the_build_script_makes(tmp_path):
+    if not CERED.is_file():
+        pytest.skip(NO_CERED)
+    build = _script("build_reflection_model")
+    out = tmp_path / "model.json"
+    build.main([str(CERED), "--out", str(out)])
+    rebuilt = json.loads(out.read_text(encoding="utf-8"))
+    shipped = json.loads(reflection.MODEL_PATH.read_text(encoding="utf-8"))
+    assert rebuilt["about"] == shipped["about"]
+    assert rebuilt["labels"] == shipped["labels"] and rebuilt["cue_bonus"] == shipped["cue_bonus"]
+    assert list(rebuilt["weights"]) == list(shipped["weights"])
+    # Weights are whole hundredths; allow one hundredth for floating-point differences between machines.
+    worst = max(abs(a - b) for f in shipped["weights"]
+                for a, b in zip(rebuilt["weights"][f], shipped["weights"][f], strict=True))
+    assert worst <= 1
+    assert all(abs(a - b) <= 1 for a, b in zip(rebuilt["bias"], shipped["bias"], strict=True))
+
+
+def test_does_the_evaluation_meet_the_targets_and_match_the_docs():
+    if not CERED.is_file():
+        pytest.skip(NO_CERED)
+    evaluate = _script("evaluate_reflection")
+    name = "shipped: logistic regression + cue rules"
+    results, _, _ = evaluate.cross_validate(CERED, methods={name: evaluate.METHODS[name]})
+    row = results[name]
+    assert row["accuracy"] >= 0.60
+    assert row["macro-F1"] >= 0.45
+    docs = (ROOT / "docs" / "reflection-feedback.md").read_text(encoding="utf-8")
+    line = next(line for line in docs.splitlines() if line.startswith(f"| {name} |"))
+    documented = [float(v) for v in line.strip("| \n").split("|")[1:]]
+    measured = [row[c] for c in ["accuracy", "macro-F1", *LABELS]]
+    assert documented == [round(v, 2) for v in measured], "docs/reflection-feedback.md is out of date"
