@@ -2,10 +2,26 @@
 
 The notebooks stay thin: each cell calls a few functions from here and says why.
 
-- ``syslead.spread``: how a message moves through a hierarchy or a network (reading 1).
-- ``syslead.charts``: the course's chart style, alt text and slider helpers.
-- ``syslead.checks``: friendly checks for the auto-graded questions.
-- ``syslead.datasets``: the small data files the notebooks use, wherever the course runs.
+Reading 1, systems leadership (hierarchical versus viral):
+- ``syslead.spread``: networks (hierarchy, small world, random) and how a message spreads through them;
+- ``syslead.spread_charts``: the reading's charts.
+
+Reading 2, the systems innovator:
+- ``syslead.diffusion``: the Bass diffusion model and fitting it to adoption data;
+- ``syslead.competition``: a first mover against a later entrant that brings a system with it;
+- ``syslead.diffusion_charts``: the reading's charts.
+
+Reading 3, from hero to host:
+- ``syslead.capacity``: queues (M/M/1, M/M/c) and a week-by-week backlog, with their charts;
+- ``syslead.emergence``: threshold models, cascades on networks and the life cycle of emergence.
+
+Shared:
+- ``syslead.charts`` and ``syslead.style``: one chart style, alt text on every chart, sliders with a
+  text fallback;
+- ``syslead.checks`` and ``syslead.questions``: friendly checks for the auto-graded questions;
+- ``syslead.reflection``: formative feedback on a reflection (Gibbs' stages);
+- ``syslead.datasets``: the small data files, wherever the course runs;
+- ``syslead.cli``: the ``syslead`` command.
 """
 
 __version__ = "0.1.0"
