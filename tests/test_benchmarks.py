@@ -1,0 +1,20 @@
+"""The benchmark scripts run and print their figures (small sizes; no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from conftest import ROOT, run
+
+pytestmark = pytest.mark.slow
+
+
+def test_spread_benchmark_runs_and_reports_every_figure():
+    out = run([sys.executable, "benchmarks/bench_spread.py", "--quick"], cwd=ROOT).stdout
+    for heading in ("1. simulate_spread", "2. the same model", "3. slider update", "4. notebooks"):
+        assert heading in out
+    assert "networkx loop:" in out and "times slower" in out
+    result = json.loads((ROOT / "benchmarks" / "results" / "spread-quick.json").read_text())
+    assert result["quick"] is True and result["slider"]["median_seconds"] > 0
