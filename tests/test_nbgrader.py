@@ -123,8 +123,8 @@ def points(name: str) -> tuple[float, float]:
     return auto, total
 
 
-def test_release_fetch_submit_collect_autograde_feedback_export(course, tmp_path):
-    name = ASSIGNMENTS[0]
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_fetch_submit_collect_autograde_feedback_export(course, tmp_path, name):
     exchange = tmp_path / "exchange"
     opts = [f"--Exchange.root={exchange}", "--course", "systems-leadership"]
 
