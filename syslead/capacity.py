@@ -32,6 +32,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .arguments import number, whole
+
 __all__ = [
     "load",
     "chance_of_waiting",
@@ -49,37 +51,24 @@ __all__ = [
 
 
 def _rate(name: str, value: object) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number of problems per unit of time, such as 4; got {value!r}.")
-    try:
-        rate = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number of problems per unit of time, such as 4; got {value!r}.") from None
-    if not math.isfinite(rate) or rate <= 0:
+    if isinstance(value, float) and math.isnan(value):
+        rate = -math.inf  # a missing rate is refused as "not more than 0", like 0 or -1
+    else:
+        rate = number(name, value, example="4 (problems per unit of time)")
+    if rate <= 0:
         raise ValueError(f"{name} must be more than 0 (problems per unit of time); got {value!r}.")
     return rate
 
 
 def _whole(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be a whole number, such as {max(minimum, 3)}; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
-    return int(value)
+    return whole(name, value, minimum, example=3)
 
 
 def _amount(name: str, value: object) -> float:
     """A number that may be 0 but not negative (a demand, a backlog, a capacity)."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number, such as 5; got {value!r}.")
-    try:
-        amount = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, such as 5; got {value!r}.") from None
-    if not math.isfinite(amount) or amount < 0:
-        raise ValueError(f"{name} cannot be negative or missing; got {value!r}.")
+    amount = number(name, value, example="5")
+    if amount < 0:
+        raise ValueError(f"{name} cannot be negative; got {value!r}.")
     return amount
 
 

@@ -41,6 +41,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .arguments import number
+
 __all__ = [
     "META_ANALYSIS_P",
     "META_ANALYSIS_Q",
@@ -64,13 +66,8 @@ META_ANALYSIS_Q = 0.38
 
 def _rate(name: str, value: object) -> float:
     """A coefficient p or q: a finite number, zero or more."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number such as 0.03, not {value!r}.")
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number such as 0.03; got {value!r}.") from None
-    if not math.isfinite(x) or x < 0:
+    x = number(name, value, example="0.03")
+    if x < 0:
         raise ValueError(f"{name} must be zero or more (a rate per period, such as 0.03); got {value!r}.")
     return x
 

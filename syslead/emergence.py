@@ -38,6 +38,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from .arguments import share, whole
 from .spread import Network, _from_edges, _gather, random_network
 
 __all__ = [
@@ -76,25 +77,10 @@ def _thresholds(values: object) -> np.ndarray:
 
 
 def _share(name: str, value: object) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a share between 0 and 1, such as 0.18; got {value!r}.")
-    try:
-        share = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a share between 0 and 1, such as 0.18; got {value!r}.") from None
-    if math.isnan(share) or not 0.0 <= share <= 1.0:
-        raise ValueError(f"{name} must be between 0 and 1 (a share, such as 0.18 for 18 %); got {value!r}.")
-    return share
+    return share(name, value, example=0.18)
 
 
-def _whole(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be a whole number, such as {max(minimum, 10)}; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
-    return int(value)
+_whole = whole
 
 
 # --------------------------------------------------------------------------------------------------

@@ -27,12 +27,13 @@ How it runs fast
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from .arguments import share, whole
 
 __all__ = [
     "Network",
@@ -106,25 +107,8 @@ class Network:
 # Checking arguments: one plain sentence for each mistake.
 
 
-def _whole(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{name} must be a whole number, such as {max(minimum, 10)}; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
-    return int(value)
-
-
-def _probability(name: str, value: object) -> float:
-    try:
-        p = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number between 0 and 1; got {value!r}.") from None
-    if not 0.0 <= p <= 1.0 or math.isnan(p):
-        raise ValueError(f"{name} must be between 0 and 1 (a share, such as 0.3 for 30 %); got {value!r}.")
-    return p
+_whole = whole
+_probability = share
 
 
 def _from_edges(n: int, u: np.ndarray, v: np.ndarray, kind: str, params: dict) -> Network:
