@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .arguments import share, whole
-from .spread import Network, _from_edges, _gather, random_network
+from .spread import Network, contacts_of, from_edges, random_network
 
 __all__ = [
     "granovetter",
@@ -183,7 +183,7 @@ def threshold_cascade(network: Network, phi: float, *, seeds: int | Sequence[int
     heard = np.zeros(n, dtype=np.int64)  # how many of each person's contacts have joined
     frontier = start
     while frontier.size:
-        targets = _gather(network, frontier)
+        targets = contacts_of(network, frontier)
         if targets.size == 0:
             break
         who, times = np.unique(targets, return_counts=True)
@@ -392,7 +392,7 @@ def life_cycle(stage: float, *, causes: int = 5, size: int = 8, seed: int = 4) -
         links.extend(batch[: int(round(done * len(batch)))])
     u = np.array([a for a, _ in links], dtype=np.int64)
     v = np.array([b for _, b in links], dtype=np.int64)
-    network = _from_edges(n, u, v, "life cycle", {"stage": stage})
+    network = from_edges(n, u, v, "life cycle", {"stage": stage})
     pull = min(max(stage - 1.0, 0.0), 1.0)  # people gather around their cause between stages 1 and 2
     pull = pull * pull * (3 - 2 * pull)  # ease in and out
     position = (1 - pull) * scattered + pull * clustered

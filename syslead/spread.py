@@ -42,6 +42,8 @@ __all__ = [
     "random_network",
     "simulate_spread",
     "time_to_reach",
+    "from_edges",
+    "contacts_of",
     "reach_curve",
 ]
 
@@ -111,7 +113,7 @@ _whole = whole
 _probability = share
 
 
-def _from_edges(n: int, u: np.ndarray, v: np.ndarray, kind: str, params: dict) -> Network:
+def from_edges(n: int, u: np.ndarray, v: np.ndarray, kind: str, params: dict) -> Network:
     """Build the adjacency arrays from a list of relationships (no self-loops, no repeats)."""
     dtype = np.int32 if n < 2**31 - 1 else np.int64
     src = np.concatenate([u, v]).astype(dtype, copy=False)
@@ -147,7 +149,7 @@ def hierarchy(n: int, span: int) -> Network:
     span = _whole("The span of control", span, 1)
     child = np.arange(1, n, dtype=np.int64)
     parent = (child - 1) // span
-    return _from_edges(n, parent, child, "hierarchy", {"span": span})
+    return from_edges(n, parent, child, "hierarchy", {"span": span})
 
 
 def small_world(n: int, k: int, rewire: float, seed: int | None = None) -> Network:
@@ -229,7 +231,7 @@ def random_network(n: int, mean_degree: float, seed: int | None = None) -> Netwo
     if u.size > target:
         pick = np.sort(rng.choice(u.size, size=target, replace=False))
         u, v = u[pick], v[pick]
-    return _from_edges(n, u, v, "random network", {"mean_degree": mean_degree})
+    return from_edges(n, u, v, "random network", {"mean_degree": mean_degree})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -246,7 +248,7 @@ def _seeds(network: Network, seeds: Iterable[int] | int) -> np.ndarray:
     return out
 
 
-def _gather(network: Network, people: np.ndarray) -> np.ndarray:
+def contacts_of(network: Network, people: np.ndarray) -> np.ndarray:
     """All contacts of the given people, concatenated."""
     pos = np.int32 if network.contacts < 2**31 else np.int64  # half the memory for positions
     starts = network.indptr[people].astype(pos)
@@ -301,7 +303,7 @@ def simulate_spread(
     horizon_cut = [False]  # did max_steps stop arrivals that would otherwise have come?
 
     def expand(frontier: np.ndarray, step: int) -> None:
-        targets = _gather(network, frontier)
+        targets = contacts_of(network, frontier)
         targets = targets[~blocked[targets]]
         if targets.size == 0 or pass_on == 0.0:
             return
