@@ -16,7 +16,7 @@ from syslead.emergence import (
     life_cycle,
     threshold_cascade,
 )
-from syslead.spread import _from_edges, hierarchy, random_network, small_world
+from syslead.spread import from_edges, hierarchy, random_network, small_world
 
 # --------------------------------------------------------------------------------------------------
 # Granovetter (1978)
@@ -83,7 +83,7 @@ def test_bad_thresholds_get_one_plain_sentence(bad):
 
 def _line(n):
     """People in a line: 0 - 1 - 2 - ... - n-1."""
-    return _from_edges(n, np.arange(n - 1), np.arange(1, n), "line", {})
+    return from_edges(n, np.arange(n - 1), np.arange(1, n), "line", {})
 
 
 def test_on_a_line_one_neighbour_in_two_is_enough_to_reach_everyone():
@@ -96,18 +96,18 @@ def test_on_a_line_needing_both_neighbours_stops_the_cascade_at_the_seed():
 
 def test_phi_counts_a_share_of_each_persons_own_contacts():
     # a star: the centre has 4 contacts, each leaf has 1. Seeding one leaf gives the centre 1 of 4 = 25 %.
-    star = _from_edges(5, np.zeros(4, dtype=np.int64), np.arange(1, 5), "star", {})
+    star = from_edges(5, np.zeros(4, dtype=np.int64), np.arange(1, 5), "star", {})
     assert threshold_cascade(star, 0.25, seeds=[1]) == 1.0
     assert threshold_cascade(star, 0.26, seeds=[1]) == pytest.approx(0.2)
 
 
 def test_phi_zero_spreads_to_everyone_reachable_like_reading_one():
-    two_islands = _from_edges(6, np.array([0, 1, 3, 4]), np.array([1, 2, 4, 5]), "islands", {})
+    two_islands = from_edges(6, np.array([0, 1, 3, 4]), np.array([1, 2, 4, 5]), "islands", {})
     assert threshold_cascade(two_islands, 0.0, seeds=[0]) == pytest.approx(0.5)
 
 
 def test_a_person_with_no_contacts_never_joins_unless_they_start():
-    lonely = _from_edges(3, np.array([0]), np.array([1]), "pair and one", {})
+    lonely = from_edges(3, np.array([0]), np.array([1]), "pair and one", {})
     assert threshold_cascade(lonely, 0.1, seeds=[0]) == pytest.approx(2 / 3)
 
 
@@ -224,7 +224,7 @@ def test_a_higher_threshold_narrows_the_window_and_one_of_one_closes_it():
 
 
 def test_connected_groups_are_numbered_by_their_smallest_member():
-    net = _from_edges(7, np.array([0, 1, 4, 6]), np.array([3, 3, 5, 5]), "groups", {})
+    net = from_edges(7, np.array([0, 1, 4, 6]), np.array([3, 3, 5, 5]), "groups", {})
     assert connected_groups(net).tolist() == [0, 0, 2, 0, 4, 4, 4]
 
 
