@@ -1,0 +1,665 @@
+"""The learning journal: every reflection a learner wrote in the course, in one file to keep.
+
+A learner on Binder loses their session when it is idle; a learner who finishes the course wants their
+writing in one place. The journal gathers the answers to every reflection across the course notebooks in
+a folder (release copies, fetched copies, downloaded or renamed ones, searched recursively), in course
+order, each under its question, with the formative feedback of :func:`syslead.reflection.feedback`, and
+writes one Markdown file and one self-contained HTML file.
+
+- In a notebook: ``make_journal("..")`` (``notebooks/my-learning-journal.ipynb``). It never raises; it
+  shows what it found and a link to download the file.
+- In a terminal: ``syslead journal PATH [--out FOLDER]``. A mistake gets one sentence and exit status 2.
+
+Course notebooks are recognised by their nbgrader ``grade_id`` s (see :data:`COURSE`), not by their file
+names, so a renamed or downloaded copy is still found. When a folder holds several copies of the same
+notebook, the journal uses the one with the most answered reflections (then the one saved last) and
+says so. Unanswered reflections (still nbgrader's text stub) are listed as such; a missing, renamed or
+unreadable notebook is reported in one line and the rest is still compiled. Tutors' copies (with mark
+schemes) are never quoted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import html
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CourseError
+from .reflection import ADVICE, STUB, Feedback, feedback
+
+HELP = "gather your reflections from the course notebooks in a folder into one Markdown and one HTML file"
+
+#: The name the journal's files get, before ".md" and ".html".
+NAME = "my-learning-journal"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One graded notebook of the course: its name, its title, and the grade ids of its reflections."""
+
+    name: str
+    title: str
+    reflections: tuple[str, ...]
+    other_ids: tuple[str, ...] = ()
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset(self.reflections + self.other_ids)
+
+
+#: The course's graded notebooks, in course order. tests/test_journal.py checks this against source/.
+COURSE: tuple[Part, ...] = (
+    Part("01-systems-leadership", "Reading 1: Systems leadership, from hierarchical to viral",
+         ("reflection-message", "reflection-absence", "reflection-authority"),
+         ("answer-levels", "check-levels", "answer-absence", "check-absence", "prompt-message", "prompt-absence",
+          "prompt-authority")),
+    Part("02-systems-innovation", "Reading 2: The systems innovator, from products to systems",
+         ("reflection-channels", "reflection-system", "reflection-timing"),
+         ("answer-peak-year", "check-peak-year", "answer-iphone", "check-iphone", "answer-late-entry",
+          "check-late-entry", "prompt-channels", "prompt-system", "prompt-timing")),
+    Part("03-hero-to-host", "Reading 3: From hero to host",
+         ("reflection-hero", "reflection-hosting", "reflection-connections"),
+         ("answer-hero-wait", "check-hero-wait", "answer-crowd", "check-crowd", "answer-window", "check-window",
+          "prompt-hero", "prompt-hosting", "prompt-connections")),
+    Part("04-leading-your-system", "Capstone: leading your system",
+         ("reflection-flows", "reflection-innovation", "reflection-plan", "reflection-final"),
+         ("answer-system", "check-system", "check-flows", "prompt-flows", "prompt-innovation", "prompt-plan",
+          "prompt-final")),
+)
+
+#: Folders never searched: hidden ones (.git, .ipynb_checkpoints, .venv) and these.
+SKIP_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages"})
+
+#: A notebook file larger than this is not read (no course notebook comes near it).
+MAX_BYTES = 50_000_000
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading the notebooks
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reflection:
+    """One reflection: its question and the learner's answer (``None`` when unanswered)."""
+
+    grade_id: str
+    title: str
+    prompt: str
+    answer: str | None
+    feedback: Feedback | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.answer is not None
+
+
+@dataclass
+class Copy:
+    """One course notebook found in the folder."""
+
+    part: Part
+    path: Path
+    title: str
+    reflections: list[Reflection]
+    modified: float
+
+    @property
+    def answered(self) -> int:
+        return sum(r.answered for r in self.reflections)
+
+
+@dataclass
+class Journal:
+    """What was found in a folder: one copy (or none) per part of the course, and one line per problem."""
+
+    folder: Path
+    copies: dict[str, Copy | None]
+    problems: list[str] = field(default_factory=list)
+    made: str = ""
+
+    @property
+    def reflections(self) -> list[Reflection]:
+        return [r for c in self.copies.values() if c for r in c.reflections]
+
+    @property
+    def answered(self) -> int:
+        return sum(r.answered for r in self.reflections)
+
+    @property
+    def expected(self) -> int:
+        return sum(len(p.reflections) for p in COURSE)
+
+    def markdown(self) -> str:
+        return _markdown(self)
+
+    def html(self) -> str:
+        return _html(self)
+
+    def write(self, out: str | os.PathLike, name: str = NAME) -> tuple[Path, Path]:
+        """Write ``NAME.md`` and ``NAME.html`` into the folder ``out`` (made if needed); return both paths."""
+        return _write(self, Path(out), name)
+
+
+def _text(source: object) -> str:
+    if isinstance(source, list):
+        return "".join(str(s) for s in source)
+    return "" if source is None else str(source)
+
+
+def _grade_id(cell: dict) -> str:
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    gid = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    return gid if isinstance(gid, str) else ""
+
+
+def _is_stub_line(line: str) -> bool:
+    return re.sub(r"[*_\s]", " ", line).strip().startswith(STUB)
+
+
+def answer_text(source: str) -> str | None:
+    """The learner's own text in a reflection cell, or ``None`` if it still holds only nbgrader's stub."""
+    lines = [line for line in source.replace("\r\n", "\n").split("\n") if not _is_stub_line(line)]
+    text = "\n".join(lines).strip("\n")
+    return text if text.strip() else None
+
+
+def _is_tutors_copy(source: str) -> bool:
+    return "BEGIN SOLUTION" in source or "Mark scheme (tutors only" in source
+
+
+def _split_prompt(source: str) -> tuple[str, str]:
+    """(title, text) of a prompt cell: its first heading without the points, and the rest."""
+    lines = source.strip().split("\n")
+    if lines and lines[0].lstrip().startswith("#"):
+        title = lines[0].lstrip("# ").strip()
+        body = "\n".join(lines[1:]).strip()
+    else:
+        title, body = "", source.strip()
+    title = re.sub(r"\s*\(\d+(\.\d+)? points?\)\s*$", "", title)
+    return title, body
+
+
+def _identify(ids: set[str]) -> Part | None:
+    best, score = None, 0
+    for part in COURSE:
+        hits = len(ids & part.ids) + 2 * len(ids & set(part.reflections))
+        if hits > score:
+            best, score = part, hits
+    return best
+
+
+class Unreadable(Exception):
+    """A notebook file that cannot be read; the message says why, in a few words."""
+
+
+def read_notebook(path: Path) -> dict:
+    """A notebook file's JSON, or :class:`Unreadable` with the reason."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise Unreadable("it is too large to be a course notebook")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise Unreadable("it is not a text file") from None
+    except json.JSONDecodeError as error:
+        raise Unreadable(f"it is not a complete notebook file (broken at line {error.lineno})") from None
+    except OSError as error:
+        raise Unreadable(f"it could not be opened ({error.strerror or error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise Unreadable("it is not a notebook in the current format (it has no list of cells)")
+    return data
+
+
+class TutorsCopy(Exception):
+    """A course notebook whose answer cells hold mark schemes (from source/): never quoted."""
+
+
+def read_copy(path: Path, data: dict) -> Copy | None:
+    """The course notebook in ``data``, or None if it is not one; :class:`TutorsCopy` for a tutors' copy."""
+    cells = [c for c in data["cells"] if isinstance(c, dict)]
+    part = _identify({_grade_id(c) for c in cells} - {""})
+    if part is None:
+        return None
+    title = part.title
+    for cell in cells[:3]:
+        first = _text(cell.get("source")).strip().split("\n")[0]
+        if cell.get("cell_type") == "markdown" and first.startswith("# "):
+            title = first[2:].strip()
+            break
+    found = []
+    for gid in part.reflections:
+        index = next((i for i, c in enumerate(cells) if _grade_id(c) == gid), None)
+        if index is None:
+            found.append(Reflection(gid, _default_title(part, gid), "", None))
+            continue
+        source = _text(cells[index].get("source"))
+        if _is_tutors_copy(source):
+            raise TutorsCopy(str(path))
+        prompt_title, prompt = "", ""
+        for cell in reversed(cells[:index]):
+            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+            if cell.get("cell_type") == "markdown" and isinstance(meta, dict) and meta.get("locked") \
+                    and not meta.get("solution"):
+                prompt_title, prompt = _split_prompt(_text(cell.get("source")))
+                break
+            if _grade_id(cell) in part.reflections:  # reached the previous answer: this one has no prompt
+                break
+        found.append(Reflection(gid, prompt_title or _default_title(part, gid), prompt, answer_text(source)))
+    try:
+        modified = path.stat().st_mtime
+    except OSError:
+        modified = 0.0
+    return Copy(part, path, title, found, modified)
+
+
+def _default_title(part: Part, gid: str) -> str:
+    return f"Reflection {part.reflections.index(gid) + 1}"
+
+
+def notebooks_in(folder: Path) -> list[Path]:
+    """Every ``.ipynb`` file under ``folder``, skipping hidden folders and :data:`SKIP_FOLDERS`."""
+    found = []
+    for root, dirs, files in os.walk(folder, onerror=None):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_FOLDERS)
+        found += [Path(root) / f for f in sorted(files) if f.endswith(".ipynb") and not f.startswith(".")]
+    return found
+
+
+def _where(path: Path, folder: Path) -> str:
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def collect(folder: str | os.PathLike) -> Journal:
+    """Find the course notebooks under ``folder`` and read every reflection (with feedback) from them.
+
+    Raises :class:`CourseError` only when ``folder`` is not a folder; every problem with a notebook
+    becomes one line in ``journal.problems``.
+    """
+    root = Path(folder).expanduser()
+    if not root.exists():
+        raise CourseError(f"There is no folder called {str(folder)!r}: give the folder that holds your course "
+                          f"notebooks, for example 'syslead journal .' in the course folder.")
+    if not root.is_dir():
+        raise CourseError(f"{str(folder)!r} is a file, not a folder: give the folder that holds your course "
+                          f"notebooks, for example {str(root.parent)!r}.")
+    root = root.resolve()
+    copies: dict[str, list[Copy]] = {p.name: [] for p in COURSE}
+    unreadable_lines: list[str] = []
+    problems: list[str] = []
+    unreadable: dict[str, str] = {}
+    tutors = 0
+    for path in notebooks_in(root):
+        try:
+            data = read_notebook(path)
+        except Unreadable as why:
+            unreadable_lines.append(f"Could not read {_where(path, root)}: {why}; the journal was made "
+                                    f"without it (open it in JupyterLab to check it, or download it again).")
+            unreadable[path.stem] = _where(path, root)
+            continue
+        try:
+            copy = read_copy(path, data)
+        except TutorsCopy:
+            tutors += 1
+            continue
+        if copy is not None:
+            copies[copy.part.name].append(copy)
+
+    chosen: dict[str, Copy | None] = {}
+    for part in COURSE:
+        found = sorted(copies[part.name], key=lambda c: (c.answered, c.modified), reverse=True)
+        if not found:
+            chosen[part.name] = None
+            also = (f"; {unreadable[part.name]} is there but could not be read (see above)"
+                    if part.name in unreadable else "")
+            problems.append(f"{part.title}: not found in {root}{also}, so its reflections are not in the "
+                            f"journal.")
+            continue
+        best = found[0]
+        chosen[part.name] = best
+        if best.path.stem != part.name:
+            problems.append(f"{part.title}: found under another name, {_where(best.path, root)}, and "
+                            f"included.")
+        if len(found) > 1:
+            others = ", ".join(_where(c.path, root) for c in found[1:])
+            problems.append(f"{part.title}: {len(found)} copies found; used {_where(best.path, root)} "
+                            f"({best.answered} of {len(best.reflections)} answered, saved "
+                            f"{_when(best.modified)}), not {others}.")
+        for r in best.reflections:
+            if r.answered:
+                r.feedback = feedback(r.answer)
+    if tutors:
+        problems.append(f"Left out {tutors} tutors' cop{'y' if tutors == 1 else 'ies'} of the notebooks (from "
+                        f"source/, with mark schemes): the journal quotes only learners' answers.")
+    problems = unreadable_lines + problems
+    made = _dt.datetime.now().strftime("%d %B %Y at %H:%M").lstrip("0")
+    return Journal(root, chosen, problems, made)
+
+
+def _when(timestamp: float) -> str:
+    return _dt.datetime.fromtimestamp(timestamp).strftime("%d %B %Y %H:%M").lstrip("0") if timestamp else "at an unknown time"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Markdown
+# ---------------------------------------------------------------------------------------------------
+
+
+def _demote(text: str, by: int) -> str:
+    """The learner's markdown with its headings moved down ``by`` levels (at most level 6), setext
+    headings ("Title" over "===") made into ATX ones, and unclosed code fences and comments closed, so
+    that an answer cannot break the journal's own structure."""
+    lines = text.split("\n")
+    out: list[str] = []
+    fence: str | None = None
+    for line in lines:
+        stripped = line.strip()
+        opener = re.match(r"^(`{3,}|~{3,})", stripped)
+        if fence:
+            out.append(line)
+            if opener and stripped.startswith(fence):
+                fence = None
+            continue
+        if opener:
+            fence = opener.group(1)
+            out.append(line)
+            continue
+        heading = re.match(r"^ {0,3}(#{1,6})(\s+.*|)$", line)
+        if heading:
+            level = min(6, len(heading.group(1)) + by)
+            out.append("#" * level + heading.group(2))
+            continue
+        underline = re.fullmatch(r" {0,3}(=+|-+)\s*", line)
+        if underline and out and out[-1].strip() and not re.match(r"^\s*([-*+]|\d+[.)]|>|#)", out[-1]):
+            level = min(6, (1 if "=" in line else 2) + by)
+            out[-1] = "#" * level + " " + out[-1].strip()
+            continue
+        out.append(line)
+    if fence:
+        out.append(fence)
+    result = "\n".join(out)
+    if result.count("<!--") > result.count("-->"):
+        result += "\n-->"
+    return result
+
+
+def _quote_block(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().split("\n"))
+
+
+def _stage_list(fb: Feedback) -> list[str]:
+    touched = []
+    for stage in fb.stages:
+        phrases = fb.phrases(stage)[:3]
+        touched.append(stage + (f" ({', '.join(f'“{p}”' for p in phrases)})" if phrases else ""))
+    return touched
+
+
+def feedback_lines(fb: Feedback) -> list[str]:
+    """The feedback on one reflection as a few plain lines (the journal's summary of it)."""
+    words = f"{fb.word_count} word{'' if fb.word_count == 1 else 's'}"
+    if not fb.sentences:
+        return [words + "."] + list(fb.notes)
+    lines = [f"{words}; your text touches {len(fb.stages)} of Gibbs' 6 stages: {', '.join(_stage_list(fb))}."]
+    lines += list(fb.notes)
+    if fb.missing:
+        lines.append(f"Not found yet: {', '.join(fb.missing)}.")
+    if fb.questions:
+        lines.append("To take it further: " + " ".join(fb.questions))
+    return lines
+
+
+def _markdown(journal: Journal) -> str:
+    out = ["# My learning journal", "",
+           "*Systems leadership: an open Jupyter course.* "
+           f"Made on {journal.made} from the course notebooks in `{journal.folder}`. "
+           f"{journal.answered} of {journal.expected} reflections answered.", ""]
+    if journal.problems:
+        out += ["## Notes", ""] + [f"- {line}" for line in journal.problems] + [""]
+    for part in COURSE:
+        copy = journal.copies.get(part.name)
+        out += [f"## {copy.title if copy else part.title}", ""]
+        if copy is None:
+            out += ["*Not found: this notebook was not in the folder, so its reflections are missing here.*", ""]
+            continue
+        out += [f"From `{_where(copy.path, journal.folder)}`, saved {_when(copy.modified)}.", ""]
+        for r in copy.reflections:
+            out += [f"### {r.title}", "", "#### The question", ""]
+            out += [_quote_block(r.prompt) if r.prompt else "*The question is not in this copy of the notebook.*", ""]
+            out += ["#### My answer", ""]
+            if not r.answered:
+                out += ["*Not answered yet.*", ""]
+                continue
+            out += [_demote(r.answer, 4), ""]
+            if r.feedback is not None:
+                out += ["#### Feedback (advice, not a grade)", ""]
+                out += [f"- {line}" for line in feedback_lines(r.feedback)] + [""]
+    out += ["## About the feedback", "", ADVICE,
+            "It reads your text for the six stages of Gibbs' reflective cycle (Gibbs 1988): description, "
+            "feelings, evaluation, analysis, conclusion and action plan.", ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------------------
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.55;
+       color: #1a1a1a; background: #ffffff; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }
+h1, h2, h3, h4 { line-height: 1.25; }
+h2 { border-top: 2px solid #333333; padding-top: 1rem; margin-top: 2.5rem; }
+h3 { margin-top: 2rem; }
+h4 { margin-bottom: 0.3rem; }
+blockquote { border-left: 4px solid #0072B2; margin: 0 0 1rem 0; padding: 0.1rem 1rem; background: #f4f8fb; }
+.answer { border: 1px solid #999999; border-radius: 4px; padding: 0.2rem 1rem; }
+.feedback { font-size: 0.95rem; }
+.unanswered, .missing { font-style: italic; }
+pre, code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.9em; }
+pre { white-space: pre-wrap; background: #f4f4f4; padding: 0.5rem; }
+table { border-collapse: collapse; } th, td { border: 1px solid #999999; padding: 0.2rem 0.5rem; }
+a { color: #0057a0; }
+@media print { body { max-width: none; margin: 0; } h2 { break-before: page; } a { color: inherit; } }
+"""
+
+
+def _markdown_to_html(text: str, demote: int = 0) -> str:
+    """Markdown to HTML with any raw HTML escaped (so a learner's text can never run as code)."""
+    import mistune
+
+    body = mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])(_demote(text, demote))
+    return re.sub(r"<img\b[^>]*>", lambda m: m.group() if "alt=" in m.group() else m.group()[:-1] + ' alt="">', body)
+
+
+def _slug(text: str, used: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "part"
+    slug, n = base, 2
+    while slug in used:
+        slug, n = f"{base}-{n}", n + 1
+    used.add(slug)
+    return slug
+
+
+def _html(journal: Journal) -> str:
+    e = html.escape
+    used: set[str] = set()
+    parts, contents = [], []
+    for part in COURSE:
+        copy = journal.copies.get(part.name)
+        title = copy.title if copy else part.title
+        slug = _slug(title, used)
+        count = f"{copy.answered} of {len(copy.reflections)} answered" if copy else "not found"
+        contents.append(f'<li><a href="#{slug}">{e(title)}</a> ({count})</li>')
+        parts.append(f'<section aria-labelledby="{slug}"><h2 id="{slug}">{e(title)}</h2>')
+        if copy is None:
+            parts.append('<p class="missing">Not found: this notebook was not in the folder, so its reflections '
+                         'are missing here.</p></section>')
+            continue
+        parts.append(f"<p>From <code>{e(_where(copy.path, journal.folder))}</code>, saved "
+                     f"{e(_when(copy.modified))}.</p>")
+        for r in copy.reflections:
+            rid = _slug(f"{slug}-{r.grade_id}", used)
+            parts.append(f'<article aria-labelledby="{rid}"><h3 id="{rid}">{e(r.title)}</h3><h4>The question</h4>')
+            parts.append(f"<blockquote>{_markdown_to_html(r.prompt, 4)}</blockquote>" if r.prompt else
+                         '<p class="missing">The question is not in this copy of the notebook.</p>')
+            parts.append("<h4>My answer</h4>")
+            if not r.answered:
+                parts.append('<p class="unanswered">Not answered yet.</p></article>')
+                continue
+            parts.append(f'<div class="answer">{_markdown_to_html(r.answer, 4)}</div>')
+            if r.feedback is not None:
+                items = "".join(f"<li>{e(line)}</li>" for line in feedback_lines(r.feedback))
+                parts.append(f'<h4>Feedback (advice, not a grade)</h4><ul class="feedback">{items}</ul>')
+            parts.append("</article>")
+        parts.append("</section>")
+    notes = ""
+    if journal.problems:
+        notes = ('<section aria-labelledby="notes"><h2 id="notes">Notes</h2><ul>'
+                 + "".join(f"<li>{e(line)}</li>" for line in journal.problems) + "</ul></section>")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<title>My learning journal: systems leadership</title>\n"
+        f"<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+        "<h1>My learning journal</h1>\n"
+        f"<p><em>Systems leadership: an open Jupyter course.</em> Made on {e(journal.made)} from the course "
+        f"notebooks in <code>{e(str(journal.folder))}</code>. {journal.answered} of {journal.expected} "
+        "reflections answered.</p>\n"
+        f'<nav aria-label="Contents"><h2>Contents</h2><ul>{"".join(contents)}</ul></nav>\n'
+        f"{notes}\n{''.join(parts)}\n"
+        '<section aria-labelledby="about"><h2 id="about">About the feedback</h2>'
+        f"<p>{e(ADVICE)} It reads your text for the six stages of Gibbs' reflective cycle (Gibbs 1988): "
+        "description, feelings, evaluation, analysis, conclusion and action plan.</p></section>\n"
+        "</main>\n</body>\n</html>\n"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Writing, the notebook function and the command
+# ---------------------------------------------------------------------------------------------------
+
+
+def _write(journal: Journal, out: Path, name: str) -> tuple[Path, Path]:
+    if not re.fullmatch(r"[\w][\w .()-]*", name) or name.endswith("."):
+        raise CourseError(f"{name!r} cannot be a file name: use letters, digits and dashes, for example "
+                          f"'{NAME}'.")
+    if out.exists() and not out.is_dir():
+        raise CourseError(f"{str(out)!r} is a file, not a folder: give a folder to write the journal into.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for suffix, text in ((".md", journal.markdown()), (".html", journal.html())):
+            target = out / f"{name}{suffix}"
+            temporary = out / f".{name}{suffix}.partial"
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, target)  # never leaves a half-written journal
+            written.append(target)
+    except OSError as error:
+        raise CourseError(f"Could not write the journal into {str(out)!r} ({error.strerror or error}): choose a "
+                          f"folder you can write to with --out.") from None
+    return written[0], written[1]
+
+
+@dataclass(frozen=True)
+class Made:
+    """What :func:`make_journal` shows in a notebook: the files written, what was found, how to download."""
+
+    journal: Journal
+    markdown_path: Path
+    html_path: Path
+
+    def _link(self, path: Path) -> str:
+        try:
+            return os.path.relpath(path, Path.cwd()).replace(os.sep, "/")
+        except ValueError:
+            return path.as_posix()
+
+    def __str__(self) -> str:
+        j = self.journal
+        lines = [f"✓ Your learning journal is ready: {j.answered} of {j.expected} reflections answered.",
+                 f"Written to {self.html_path} and {self.markdown_path}."]
+        lines += [f"- {line}" for line in j.problems]
+        lines.append("To keep it, right-click the .html file in the file browser on the left and choose Download.")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        j = self.journal
+        found = "".join(
+            f"<li>{e(c.title)}: {c.answered} of {len(c.reflections)} reflections answered</li>" if c else
+            f"<li>{e(p.title)}: not found</li>"
+            for p, c in ((p, j.copies.get(p.name)) for p in COURSE))
+        notes = ("<p><strong>Notes</strong></p><ul>" + "".join(f"<li>{e(line)}</li>" for line in j.problems)
+                 + "</ul>") if j.problems else ""
+        html_link, md_link = e(self._link(self.html_path), quote=True), e(self._link(self.markdown_path), quote=True)
+        return (
+            '<section class="syslead-journal" aria-label="Your learning journal">'
+            f"<p><strong>✓ Your learning journal is ready:</strong> {j.answered} of {j.expected} reflections "
+            f"answered.</p><ul>{found}</ul>{notes}"
+            f'<p>Download it: <a href="{html_link}" download>{e(self.html_path.name)}</a> (opens in any web '
+            f'browser, and prints well) or <a href="{md_link}" download>{e(self.markdown_path.name)}</a> (plain '
+            "text). If a link does not download, right-click the file in the file browser on the left and "
+            "choose <em>Download</em>.</p></section>"
+        )
+
+
+@dataclass(frozen=True)
+class JournalNotice:
+    """One sentence instead of a journal, when it could not be made."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return f'<p class="syslead-journal">✗ {html.escape(self.text)}</p>'
+
+
+def make_journal(folder: str | os.PathLike = "..", out: str | os.PathLike = ".", name: str = NAME) -> Made | JournalNotice:
+    """Gather the reflections from the course notebooks under ``folder`` and write the journal into ``out``.
+
+    For notebooks: never raises. Shows how many reflections were found, one line per problem, and links
+    to download the two files.
+    """
+    try:
+        journal = collect(folder)
+        md_path, html_path = journal.write(out, name)
+    except CourseError as error:
+        return JournalNotice(str(error))
+    except Exception as error:  # a safety net: a learner's notebook gets a sentence, never a traceback
+        return JournalNotice(f"Something went wrong while making your journal ({type(error).__name__}); your "
+                             f"notebooks are untouched. Please tell your tutor.")
+    return Made(journal, md_path, html_path)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="the folder that holds your course notebooks (searched with its subfolders)")
+    parser.add_argument("--out", default=None, help="the folder to write the journal into (default: PATH)")
+    parser.add_argument("--name", default=NAME, help=f"the journal's file name, without .md or .html "
+                                                     f"(default: {NAME})")
+
+
+def run(args: argparse.Namespace) -> int:
+    journal = collect(args.path)
+    if not any(journal.copies.values()):
+        raise CourseError(f"No course notebooks were found in {str(args.path)!r} or its subfolders: give the "
+                          f"folder where you keep them (the journal finds them by their questions, whatever "
+                          f"their file names).")
+    md_path, html_path = journal.write(args.out if args.out is not None else journal.folder, args.name)
+    print(f"Wrote {html_path} and {md_path}: {journal.answered} of {journal.expected} reflections answered.")
+    for line in journal.problems:
+        print(f"- {line}")
+    return 0
