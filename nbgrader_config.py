@@ -21,7 +21,7 @@ c.CourseDirectory.release_directory = "release"
 c.Exchange.root = os.environ.get("SYSLEAD_EXCHANGE", os.path.join(here, "exchange"))
 
 # Each cell may run this long when nbgrader executes a notebook (validate, autograde).
-c.Execute.timeout = 120
+c.Execute.timeout = 60
 
 # Stubs that never stop "Run all": an unanswered question leaves a gap, not an error.
 c.ClearSolutions.code_stub = {"python": ""}

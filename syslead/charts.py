@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -106,6 +107,8 @@ class Sliders:
         self.fallback = fallback
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        if self.box is None:
+            return {"text/plain": self.fallback}
         bundle = self.box._repr_mimebundle_(include=include, exclude=exclude) or {}
         if isinstance(bundle, tuple):  # (data, metadata)
             bundle = bundle[0]
@@ -120,10 +123,17 @@ class Sliders:
 def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sliders:
     """Sliders that redraw ``draw(**values)`` (a function returning a :class:`Chart`) when released.
 
+    When nbgrader runs the notebook (validate, autograde: it sets ``NBGRADER_EXECUTION``) nobody can move
+    a slider, so only the fallback sentence is shown. This also keeps nbgrader clear of an nbclient bug
+    in which a cell that creates widgets can wait for the whole cell timeout (jupyter/nbclient#312).
+
     ``controls`` maps each argument of ``draw`` to an ipywidgets slider (or any widget with a value).
     ``fallback`` is the sentence shown where widgets don't render; say what the sliders change and that
     the chart above shows the default settings.
     """
+    if os.environ.get("NBGRADER_EXECUTION"):
+        return Sliders(None, fallback)
+
     import ipywidgets as widgets
 
     for name, control in controls.items():

@@ -21,7 +21,16 @@ from . import __version__
 from .errors import CourseError
 
 #: command name -> module. Add a line here when you add a command.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "journal": "syslead.journal",
+    "autograde": "syslead.tutor.autograde",
+    "reflections": "syslead.tutor.reflections",
+    "export": "syslead.tutor.export",
+    "backup": "syslead.tutor.backup",
+    "restore": "syslead.tutor.restore",
+    "demo": "syslead.tutor.demo",
+    "sandbox": "syslead.sandbox",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

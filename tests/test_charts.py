@@ -72,3 +72,13 @@ def test_absence_chart_shows_the_hierarchy_losing_branches():
     table = spread_charts.reach_with_absence(n=1000, absences=(0.0, 0.1), runs=3).data
     assert table["hierarchy"].iloc[0] == table["network"].iloc[0] == 1.0
     assert table["hierarchy"].iloc[1] < table["network"].iloc[1] - 0.1
+
+
+def test_under_nbgrader_sliders_are_only_their_sentence(monkeypatch):
+    from ipywidgets import IntSlider
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    calls = []
+    box = charts.sliders(lambda n: calls.append(n), fallback="Sliders change n.", n=IntSlider(value=1))
+    assert box._repr_mimebundle_() == {"text/plain": "Sliders change n."}
+    assert calls == []  # nothing is drawn for a slider nobody can move

@@ -1,0 +1,474 @@
+"""``syslead autograde ASSIGNMENT --jobs N``: nbgrader's autograde, in parallel, with one writer.
+
+Why not just run ``nbgrader autograde`` N times at once? nbgrader writes grades into the gradebook while
+it grades, and the default sqlite gradebook does not take concurrent writers (nbgrader issue #174).
+So the work is split in two:
+
+1. **Workers grade into their own gradebooks.** Before the run, the course gradebook is backed up
+   (``backups/``) and copied once per worker into a private sqlite file (sqlite's online backup API; a
+   server database such as PostgreSQL is copied table by table). Each worker is a separate process that
+   runs nbgrader's own autograde (``nbgrader.apps.NbGraderAPI.autograde``, the call formgrader makes) for
+   one learner at a time, against its private copy, on the course's real ``submitted/`` and
+   ``autograded/`` folders (each learner's ``autograded/ID/ASSIGNMENT`` is written by one worker only).
+   Because each private copy holds the course's gradebook as it was at the start, nbgrader sees exactly
+   what a serial run sees (existing manual grades, extensions, due dates), so it computes the same
+   auto scores, "needs manual grade" flags, auto comments and late penalties.
+2. **One process writes the course gradebook.** After each learner, the worker reads back what nbgrader
+   recorded for that submission and sends it to the parent, which writes it into the course gradebook
+   through nbgrader's ``Gradebook`` API: the submission's timestamp, each notebook's late penalty, each
+   grade's ``auto_score`` and ``needs_manual_grade``, each comment's ``auto_comment``. It never writes
+   ``manual_score``, ``extra_credit`` or ``manual_comment``: a tutor's grades are never touched, and a
+   grade that has a manual score stays flagged for review, as nbgrader does.
+
+This works the same for the default sqlite gradebook and for any database nbgrader accepts through
+``CourseDirectory.db_url`` (tested with PostgreSQL). Only one ``syslead`` writer runs at a time per course
+(a lock file, ``.syslead-write.lock``).
+
+Failures are isolated: a submission that nbgrader cannot grade, or a worker process that dies, marks that
+learner as failed (its half-written ``autograded/`` folder is removed, as nbgrader does, and nothing is
+recorded for it) and the others carry on; a new worker replaces a dead one. The full log of each failure is
+appended to ``syslead-autograde.log`` in the course root.
+
+Re-running is safe: a learner is skipped when ``autograded/ID/ASSIGNMENT`` exists, the gradebook has the
+submission, and the collected submission is not newer than the graded one (nbgrader's own rule plus the
+gradebook check); ``--force`` grades everyone again. The run ends with a table of who was graded, skipped
+or failed, and why; a text progress bar shows while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from ..errors import CourseError
+from .course import Course, add_course_argument, database_errors, is_sqlite, load_config, sqlite_path
+
+HELP = "autograde an assignment's submissions in parallel processes (same scores as nbgrader autograde)"
+
+LOG_FILE = "syslead-autograde.log"
+
+
+@dataclass
+class Outcome:
+    student: str
+    status: str  # graded, skipped, failed
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    """What one run did: an outcome per learner, the time it took and the backup taken before it."""
+
+    assignment: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+    backup: Path | None = None
+    jobs: int = 1
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def table(self) -> str:
+        order = {"failed": 0, "graded": 1, "skipped": 2}
+        rows = sorted(self.outcomes, key=lambda o: (order[o.status], o.student))
+        width = max([len("learner")] + [len(o.student) for o in rows])
+        lines = [f"{'learner':<{width}}  result   time    why",
+                 f"{'-' * width}  -------  ------  ---"]
+        for o in rows:
+            secs = f"{o.seconds:5.1f}s" if o.status != "skipped" else "     -"
+            lines.append(f"{o.student:<{width}}  {o.status:<7}  {secs}  {o.reason}")
+        lines.append(f"{self.assignment}: {self.count('graded')} graded, {self.count('skipped')} skipped, "
+                     f"{self.count('failed')} failed, in {self.seconds:.1f} s with {self.jobs} "
+                     f"process{'es' if self.jobs != 1 else ''}.")
+        return "\n".join(lines)
+
+
+class Progress:
+    """A text progress bar on stderr (a line per tenth when stderr is not a terminal)."""
+
+    def __init__(self, total: int, label: str, stream=None, enabled: bool = True):
+        self.total, self.label, self.done = total, label, 0
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and total > 0
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.start = time.perf_counter()
+        self.counts: collections.Counter = collections.Counter()
+        self._last_tenth = -1
+
+    def step(self, status: str) -> None:
+        self.done += 1
+        self.counts[status] += 1
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / self.done * (self.total - self.done)
+        filled = int(30 * self.done / self.total)
+        bar = "#" * filled + "." * (30 - filled)
+        text = (f"{self.label} [{bar}] {self.done}/{self.total}  graded {self.counts['graded']}, failed "
+                f"{self.counts['failed']}  {elapsed:4.0f} s, about {left:4.0f} s left")
+        if self.tty:
+            self.stream.write("\r" + text + ("\n" if self.done == self.total else ""))
+            self.stream.flush()
+        elif self.done * 10 // self.total != self._last_tenth:
+            self._last_tenth = self.done * 10 // self.total
+            print(text, file=self.stream, flush=True)
+
+
+# --- what a worker does ---------------------------------------------------------------------------------
+
+
+def read_submission(gb, assignment: str, student: str) -> dict:
+    """What autograde recorded for one submission, as plain data (the fields nbgrader's autograde writes)."""
+    sub = gb.find_submission(assignment, student)
+    st = sub.student
+    return {
+        "student": {"first_name": st.first_name, "last_name": st.last_name, "email": st.email,
+                    "lms_user_id": st.lms_user_id},
+        "timestamp": sub.timestamp,
+        "notebooks": {
+            nb.name: {
+                "late_submission_penalty": nb.late_submission_penalty,
+                "grades": {g.name: (g.auto_score, bool(g.needs_manual_grade)) for g in nb.grades},
+                "comments": {c.name: c.auto_comment for c in nb.comments},
+            }
+            for nb in sub.notebooks
+        },
+    }
+
+
+def _error_line(result: dict) -> str:
+    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if ("Error" in line or "Exception" in line) and not line.startswith(("File ", "Traceback", "raise ")):
+            if "Please see the" in line or "There was an error processing" in line:
+                continue
+            return line.removeprefix("[ERROR] ")[:200]
+    return (lines[-1] if lines else "no log")[:200]
+
+
+def _worker(conn, root: str, db_url: str, assignment: str, log_path: str) -> None:
+    """A worker process: autograde one learner at a time into a private gradebook, report back."""
+    log = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
+    os.dup2(log.fileno(), 2)  # nbgrader's and the kernels' chatter goes to the worker's log, not the screen
+    sys.stderr = log
+    try:
+        from nbgrader.api import Gradebook
+        from nbgrader.apps import NbGraderAPI
+
+        os.chdir(root)
+        config = load_config(Path(root))
+        config.CourseDirectory.db_url = db_url
+        api = NbGraderAPI(config=config)
+        course_id = api.coursedir.course_id or "default_course"
+        conn.send(("ready", os.getpid()))
+        while True:
+            student = conn.recv()
+            if student is None:
+                break
+            started = time.perf_counter()
+            try:
+                result = api.autograde(assignment, student, force=True, create=True)
+            except Exception:
+                result = {"success": False, "error": traceback.format_exc()}
+            record = None
+            if result.get("success"):
+                try:
+                    with Gradebook(db_url, course_id) as gb:
+                        record = read_submission(gb, assignment, student)
+                except Exception:
+                    result = {"success": False, "error": traceback.format_exc(), "log": result.get("log")}
+            conn.send(("done", student, bool(result.get("success")), record,
+                       "" if result.get("success") else _error_line(result),
+                       "" if result.get("success") else (result.get("log") or "") + (result.get("error") or ""),
+                       time.perf_counter() - started))
+    except (EOFError, KeyboardInterrupt):
+        pass
+    finally:
+        conn.close()
+
+
+# --- the one writer -------------------------------------------------------------------------------------
+
+
+def merge_submission(gb, assignment: str, student: str, record: dict) -> None:
+    """Write what a worker's autograde recorded into the course gradebook (never the manual fields)."""
+    from nbgrader.api import MissingEntry
+    from sqlalchemy.exc import SAWarning
+
+    try:
+        gb.find_student(student)
+    except MissingEntry:
+        gb.add_student(student, **{k: v for k, v in record["student"].items() if v is not None})
+    kwargs = {"timestamp": record["timestamp"]} if record["timestamp"] is not None else {}
+    with warnings.catch_warnings():  # nbgrader's add_submission trips SQLAlchemy's autoflush warnings
+        warnings.simplefilter("ignore", SAWarning)
+        sub = gb.update_or_create_submission(assignment, student, **kwargs)
+    try:
+        for nb in sub.notebooks:
+            got = record["notebooks"].get(nb.name)
+            if got is None:
+                continue
+            nb.late_submission_penalty = got["late_submission_penalty"]
+            for grade in nb.grades:
+                if grade.name in got["grades"]:
+                    auto, needs = got["grades"][grade.name]
+                    grade.auto_score = auto
+                    # nbgrader's rule (SaveAutoGrades): a manual score, or no auto score, needs review
+                    grade.needs_manual_grade = bool(needs or grade.manual_score is not None)
+            for comment in nb.comments:
+                if comment.name in got["comments"]:
+                    comment.auto_comment = got["comments"][comment.name]
+        gb.db.commit()
+    except Exception:
+        gb.db.rollback()
+        raise
+
+
+def recorded(course: Course, assignment: str) -> dict[str, dict]:
+    """Everything the gradebook holds for an assignment's submissions, learner by learner: timestamp,
+    total score and, per notebook, the late penalty and each grade and comment (for comparing runs)."""
+    out = {}
+    with course.gradebook() as gb:
+        for sub in gb.find_assignment(assignment).submissions:
+            out[sub.student_id] = {
+                "timestamp": str(sub.timestamp),
+                "score": sub.score,
+                "notebooks": {
+                    nb.name: {
+                        "late_submission_penalty": nb.late_submission_penalty,
+                        "grades": {g.name: (g.auto_score, g.manual_score, g.extra_credit, bool(g.needs_manual_grade))
+                                   for g in nb.grades},
+                        "comments": {c.name: (c.auto_comment, c.manual_comment) for c in nb.comments},
+                    }
+                    for nb in sub.notebooks
+                },
+            }
+    return out
+
+
+def already_graded(course: Course, gb, assignment: str, student: str) -> bool:
+    """nbgrader's rule for skipping (autograded folder exists, submission not newer), and the gradebook
+    has the submission."""
+    from nbgrader.api import MissingEntry
+
+    coursedir = course.coursedir()
+    dest = course.folder("autograded") / student / assignment
+    if not dest.is_dir():
+        return False
+    new = coursedir.get_existing_timestamp(str(course.folder("submitted") / student / assignment))
+    old = coursedir.get_existing_timestamp(str(dest))
+    if new is not None and old is not None and new > old:
+        return False
+    try:
+        gb.find_submission(assignment, student)
+    except MissingEntry:
+        return False
+    return True
+
+
+def snapshot(course: Course, dest: Path) -> str:
+    """A private sqlite copy of the course gradebook for one worker; returns its URL."""
+    from .backup import copy_tables, sqlite_copy
+
+    url = course.db_url
+    if is_sqlite(url):
+        sqlite_copy(sqlite_path(url), dest)
+    else:
+        copy_tables(url, f"sqlite:///{dest}")
+    return f"sqlite:///{dest}"
+
+
+class _Worker:
+    def __init__(self, ctx, index: int, course: Course, assignment: str, tmp: Path):
+        self.index = index
+        path = tmp / f"worker-{index}-{time.monotonic_ns()}.db"
+        url = snapshot(course, path)
+        self.conn, child = ctx.Pipe()
+        self.log = tmp / f"worker-{index}.log"
+        self.proc = ctx.Process(target=_worker, args=(child, str(course.root), url, assignment, str(self.log)),
+                                daemon=True)
+        self.proc.start()
+        child.close()
+        self.student: str | None = None
+        self.started = 0.0
+        self.ready = False
+
+    def send(self, student: str | None) -> None:
+        self.student = student
+        self.started = time.perf_counter()
+        self.conn.send(student)
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.proc.join(timeout=10)
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(timeout=5)
+        self.conn.close()
+
+
+def _remove_partial(course: Course, assignment: str, student: str) -> None:
+    dest = course.folder("autograded") / student / assignment
+    if dest.exists():
+        shutil.rmtree(dest, ignore_errors=True)
+
+
+def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, force: bool = False,
+              students: list[str] | None = None, progress: bool = True, quiet: bool = False) -> Report:
+    """Autograde ``assignment`` with ``jobs`` worker processes; returns a :class:`Report`."""
+    course = course or Course.find()
+    if jobs < 1:
+        raise CourseError("--jobs must be at least 1.")
+    course.check_assignment(assignment, in_gradebook=True)
+    submitted = course.require_submissions(assignment)
+    if students:
+        unknown = [s for s in students if s not in submitted]
+        if unknown:
+            raise CourseError(f"{unknown[0]} has no collected submission of {assignment}: check the id, or run "
+                              f"'nbgrader collect {assignment}'.")
+        submitted = {s: submitted[s] for s in students}
+    report = Report(assignment, jobs=jobs)
+    started = time.perf_counter()
+    todo: list[str] = []
+    with course.gradebook() as gb:
+        for student in submitted:
+            if not force and already_graded(course, gb, assignment, student):
+                report.outcomes.append(Outcome(student, "skipped", "already graded (--force grades it again)"))
+            else:
+                todo.append(student)
+    if todo:
+        with course.writing(f"before autograde {assignment}") as saved:
+            report.backup = saved
+            _run(course, assignment, todo, jobs, report, Progress(len(todo), assignment, enabled=progress))
+    report.seconds = time.perf_counter() - started
+    if not quiet:
+        print(report.table())
+        if report.failed:
+            print(f"The full log of each failure is in {course.root / LOG_FILE}.")
+    return report
+
+
+def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Report, bar: Progress) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    queue = collections.deque(todo)
+    tmp = Path(tempfile.mkdtemp(prefix="syslead-autograde-"))
+    workers: list[_Worker] = []
+    failures: list[tuple[str, str]] = []
+
+    def fail(student: str, reason: str, log: str, seconds: float) -> None:
+        _remove_partial(course, assignment, student)
+        report.outcomes.append(Outcome(student, "failed", reason, seconds))
+        failures.append((student, log))
+        bar.step("failed")
+
+    try:
+        with course.gradebook() as gb:
+            workers = [_Worker(ctx, i, course, assignment, tmp) for i in range(min(jobs, len(queue)))]
+            while workers:
+                for w in workers:
+                    if w.ready and w.student is None and queue:
+                        w.send(queue.popleft())
+                idle = [w for w in workers if w.ready and w.student is None]
+                if not queue and len(idle) == len(workers):
+                    break
+                waiting = {w.conn: w for w in workers}
+                waiting.update({w.proc.sentinel: w for w in workers})
+                for obj in wait(list(waiting)):
+                    w = waiting[obj]
+                    if w not in workers:
+                        continue
+                    try:
+                        if obj is w.proc.sentinel and not w.conn.poll():
+                            raise EOFError
+                        message = w.conn.recv()
+                    except (EOFError, OSError):
+                        code = w.proc.exitcode
+                        if w.student is not None:
+                            fail(w.student, f"the grading process stopped unexpectedly (exit code {code})",
+                                 w.log.read_text(errors="replace")[-5000:] if w.log.exists() else "",
+                                 time.perf_counter() - w.started)
+                        elif not w.ready:
+                            log = w.log.read_text(errors="replace")[-2000:] if w.log.exists() else ""
+                            raise CourseError(f"A grading process could not start (exit code {code}); its "
+                                              f"last words: {log.strip().splitlines()[-1] if log.strip() else 'none'}.") from None
+                        w.stop()
+                        workers.remove(w)
+                        if queue:
+                            workers.append(_Worker(ctx, w.index, course, assignment, tmp))
+                        continue
+                    if message[0] == "ready":
+                        w.ready = True
+                        continue
+                    _, student, ok, record, reason, log, seconds = message
+                    w.student = None
+                    if not ok:
+                        fail(student, f"nbgrader could not grade it: {reason}", log, seconds)
+                        continue
+                    try:
+                        with database_errors(course.db_url):
+                            merge_submission(gb, assignment, student, record)
+                    except Exception as error:
+                        fail(student, f"its grades could not be saved: {error}", traceback.format_exc(), seconds)
+                        continue
+                    report.outcomes.append(Outcome(student, "graded", _note(record), seconds))
+                    bar.step("graded")
+    except BaseException:
+        for w in workers:
+            if w.student is not None:
+                _remove_partial(course, assignment, w.student)
+        raise
+    finally:
+        for w in workers:
+            w.stop()
+        if failures:
+            with open(course.root / LOG_FILE, "a", encoding="utf-8") as f:
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+                for student, log in failures:
+                    f.write(f"===== {stamp} autograde {assignment} {student}: failed\n{log}\n")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _note(record: dict) -> str:
+    waiting = sum(needs for nb in record["notebooks"].values() for _, needs in nb["grades"].values())
+    late = any(nb["late_submission_penalty"] for nb in record["notebooks"].values())
+    parts = [f"{waiting} answer{'s' if waiting != 1 else ''} to grade by hand" if waiting else "fully graded"]
+    if late:
+        parts.append("late penalty")
+    return ", ".join(parts)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_course_argument(parser)
+    parser.add_argument("assignment", help="the assignment (its folder name in source/)")
+    parser.add_argument("--jobs", "-j", type=int, default=min(4, os.cpu_count() or 1),
+                        help="how many submissions to grade at once (default: the number of cores, at most 4)")
+    parser.add_argument("--force", action="store_true", help="grade again submissions that are already graded")
+    parser.add_argument("--student", action="append", metavar="ID", help="only this learner (repeatable)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    course = Course.find(args.course)
+    report = autograde(args.assignment, course=course, jobs=args.jobs, force=args.force, students=args.student,
+                       progress=not args.no_progress)
+    return 1 if report.failed else 0

@@ -1,0 +1,157 @@
+"""``syslead backup``: a consistent copy of the gradebook; ``syslead restore`` goes back to one.
+
+Backups are sqlite files in ``backups/`` under the course root, named ``gradebook-DATE-TIME-REASON.db``.
+
+- With the default sqlite gradebook, the copy is made with sqlite's online backup API
+  (``sqlite3.Connection.backup``; https://www.sqlite.org/backup.html): it is consistent even while
+  formgrader has the gradebook open, and it waits for a writer to finish instead of copying half a
+  transaction.
+- With a server database (``CourseDirectory.db_url`` such as ``postgresql://...``), every table of
+  nbgrader's schema (``nbgrader.api.Base.metadata``) is copied into a sqlite file inside one read
+  transaction; ``restore`` copies it back in one write transaction.
+
+Every command that writes grades (``syslead autograde``, ``syslead restore``, ``syslead demo``) takes a
+backup first (see :meth:`syslead.tutor.course.Course.writing`), and ``restore`` backs up the current
+gradebook before it overwrites it, so a restore can itself be undone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sqlite3
+from pathlib import Path
+
+from ..errors import CourseError
+from .course import Course, add_course_argument, database_errors, is_sqlite, sqlite_path
+
+HELP = "copy the gradebook to backups/ (sqlite's online backup API); 'syslead restore' goes back"
+
+BACKUP_FOLDER = "backups"
+
+
+def _name(reason: str) -> str:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", reason).strip("-")[:60] or "manual"
+    return f"gradebook-{stamp}-{slug}.db"
+
+
+def sqlite_copy(source: Path, dest: Path, *, pages: int = -1) -> None:
+    """Copy a sqlite database with the online backup API (consistent while others use it)."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    try:
+        dst = sqlite3.connect(dest, timeout=30)
+        try:
+            src.backup(dst, pages=pages)
+        finally:
+            dst.close()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise CourseError("The gradebook is locked by another program (formgrader, or an nbgrader command "
+                              "still running): let it finish or close it, then run this again.") from error
+        raise
+    finally:
+        src.close()
+
+
+def copy_tables(source_url: str, dest_url: str) -> None:
+    """Copy every table of nbgrader's gradebook schema (and its alembic version) from one database to
+    another, replacing what the destination held, in one transaction on each side."""
+    from nbgrader.api import Base
+    from sqlalchemy import Column, MetaData, String, Table, create_engine, inspect
+
+    src = create_engine(source_url, future=True)
+    dst = create_engine(dest_url, future=True)
+    try:
+        Base.metadata.create_all(dst)
+        tables = Base.metadata.sorted_tables
+        with src.connect() as s, dst.begin() as d:
+            for table in reversed(tables):
+                d.execute(table.delete())
+            for table in tables:
+                rows = [dict(row._mapping) for row in s.execute(table.select())]
+                if rows:
+                    d.execute(table.insert(), rows)
+            if "alembic_version" in inspect(src).get_table_names():
+                version = Table("alembic_version", MetaData(), autoload_with=s)
+                rows = [dict(row._mapping) for row in s.execute(version.select())]
+                meta = MetaData()
+                target = Table("alembic_version", meta, Column("version_num", String(32), nullable=False))
+                meta.create_all(d)
+                d.execute(target.delete())
+                if rows:
+                    d.execute(target.insert(), rows)
+    finally:
+        src.dispose()
+        dst.dispose()
+
+
+def backup_gradebook(course: Course, *, reason: str = "manual", to: Path | None = None) -> Path:
+    """Copy the course's gradebook to ``backups/`` (or ``to``) and return the copy's path."""
+    course.require_gradebook()
+    folder = course.root / BACKUP_FOLDER
+    dest = Path(to) if to else folder / _name(reason)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        raise CourseError(f"{dest} already exists: choose another file name.")
+    url = course.db_url
+    with database_errors(url):
+        if is_sqlite(url):
+            sqlite_copy(sqlite_path(url), dest)
+        else:
+            copy_tables(url, f"sqlite:///{dest}")
+    return dest
+
+
+def backups(course: Course) -> list[Path]:
+    """The course's backups, oldest first."""
+    return sorted((course.root / BACKUP_FOLDER).glob("gradebook-*.db"))
+
+
+def restore_gradebook(course: Course, backup: Path | None = None) -> tuple[Path, Path | None]:
+    """Put a backup (default: the newest) back as the gradebook. Returns (restored, safety copy of the
+    gradebook as it was just before, or None if there was none)."""
+    if backup is None:
+        found = backups(course)
+        if not found:
+            raise CourseError(f"There are no backups in {course.root / BACKUP_FOLDER}: nothing to restore.")
+        backup = found[-1]
+    backup = Path(backup).resolve()
+    if not backup.is_file():
+        raise CourseError(f"There is no backup file {backup}: list the backups with 'syslead backup --list'.")
+    try:
+        with sqlite3.connect(f"file:{backup}?mode=ro", uri=True) as check:
+            names = {r[0] for r in check.execute("select name from sqlite_master where type='table'")}
+    except sqlite3.DatabaseError as error:
+        raise CourseError(f"{backup} is not a gradebook backup (sqlite says: {error}).") from error
+    if "grade" not in names or "submitted_assignment" not in names:
+        raise CourseError(f"{backup} is not an nbgrader gradebook (it has no grade tables).")
+    url = course.db_url
+    with course.writing(f"before restore of {backup.name}") as safety:
+        with database_errors(url):
+            if is_sqlite(url):
+                sqlite_copy(backup, sqlite_path(url))
+            else:
+                copy_tables(f"sqlite:///{backup}", url)
+    return backup, safety
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_course_argument(parser)
+    parser.add_argument("--to", metavar="FILE", type=Path, help="where to write the copy (default: backups/)")
+    parser.add_argument("--list", action="store_true", help="list the backups instead of making one")
+
+
+def run(args: argparse.Namespace) -> int:
+    course = Course.find(args.course)
+    if args.list:
+        found = backups(course)
+        if not found:
+            print(f"No backups yet in {course.root / BACKUP_FOLDER}.")
+        for path in found:
+            print(f"{path.relative_to(course.root)}  ({path.stat().st_size / 1024:.0f} KiB)")
+        return 0
+    dest = backup_gradebook(course, reason="manual", to=args.to)
+    print(f"Backed up the gradebook to {dest}. Go back to it with: syslead restore {dest}")
+    return 0

@@ -1,0 +1,285 @@
+"""``syslead reflections ASSIGNMENT``: every learner's answer to each manually graded question, side by side.
+
+It writes two files in ``reflections/`` under the course root (or ``--out``):
+
+- ``ASSIGNMENT.html``: one self-contained page (no scripts, no external files), one section per manually
+  graded question with its prompt and its mark scheme (both taken from the *source* notebook: the prompt is
+  the markdown cell just above the answer cell, the mark scheme is the answer cell's text between
+  ``### BEGIN SOLUTION`` and ``### END SOLUTION``), then each learner's answer with its word count, its
+  score when there is one, and the Gibbs stages that :func:`syslead.reflection.feedback` finds in it;
+- ``ASSIGNMENT.csv``: the same, one row per learner and question (UTF-8 with a byte-order mark, so that
+  Excel opens it with the right characters).
+
+Answers are read from ``autograded/ID/ASSIGNMENT`` (what formgrader shows), or from ``submitted/`` for a
+submission not autograded yet; scores come from the gradebook. ``--anonymise`` replaces learner ids with
+codes such as ``L-3f9a2c`` (a keyed hash: the key is made once per course and kept in
+``.syslead-anonymise-key``, so codes stay the same from run to run, and cannot be worked back to ids
+without the key) and leaves names out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import hmac
+import html
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import CourseError
+from ..reflection import STUB, feedback
+from .course import Course, add_course_argument
+
+HELP = "every answer to each reflection side by side, as one HTML page and a CSV (optionally anonymised)"
+
+KEY_FILE = ".syslead-anonymise-key"
+
+
+@dataclass
+class Answer:
+    student: str
+    text: str
+    words: int
+    stages: tuple[str, ...]
+    missing: tuple[str, ...]
+    score: float | None
+    needs_manual_grade: bool | None
+    source: str  # autograded, submitted
+
+
+@dataclass
+class Question:
+    grade_id: str
+    notebook: str
+    prompt: str
+    mark_scheme: str
+    points: float
+    answers: list[Answer] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        first = self.prompt.strip().splitlines()[0] if self.prompt.strip() else self.grade_id
+        return first.lstrip("#").strip() or self.grade_id
+
+
+def _text(cell: dict) -> str:
+    src = cell.get("source", "")
+    return src if isinstance(src, str) else "".join(src)
+
+
+def _meta(cell: dict) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def is_manually_graded(cell: dict) -> bool:
+    """A written answer (markdown, graded, with a solution) or a task: nbgrader leaves these to a tutor."""
+    meta = _meta(cell)
+    return bool(meta.get("task")) or bool(meta.get("grade") and meta.get("solution") and cell.get("cell_type") == "markdown")
+
+
+def questions(course: Course, assignment: str) -> list[Question]:
+    """The manually graded questions of an assignment, read from its source notebooks."""
+    folder = course.folder("source") / assignment
+    found = []
+    for path in sorted(folder.glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for i, cell in enumerate(cells):
+            if not is_manually_graded(cell):
+                continue
+            prompt = ""
+            for before in reversed(cells[:i]):
+                if before.get("cell_type") == "markdown" and not _meta(before).get("solution"):
+                    prompt = _text(before)
+                    break
+            text = _text(cell)
+            m = re.search(r"### BEGIN SOLUTION\n?(.*?)\n?### END SOLUTION", text, flags=re.S)
+            scheme = (m.group(1) if m else text).strip()
+            found.append(Question(_meta(cell)["grade_id"], path.stem, prompt, scheme, float(_meta(cell).get("points", 0))))
+    return found
+
+
+def _grades(course: Course, assignment: str) -> dict[tuple[str, str, str], tuple[float | None, bool]]:
+    """(student, notebook, grade id) -> (score or None if not graded yet, needs manual grade), in one query."""
+    from nbgrader.api import (
+        Assignment,
+        GradeCell,
+        Notebook,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
+    from nbgrader.api import Grade as G
+
+    out = {}
+    with course.gradebook() as gb:
+        rows = (gb.db.query(SubmittedAssignment.student_id, Notebook.name, GradeCell.name, G.auto_score,
+                            G.manual_score, G.extra_credit, G.needs_manual_grade)
+                .join(SubmittedNotebook, SubmittedNotebook.id == G.notebook_id)
+                .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+                .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+                .join(GradeCell, GradeCell.id == G.cell_id)
+                .filter(Assignment.name == assignment).all())
+    for student, nb, gid, auto, manual, extra, needs in rows:
+        base = manual if manual is not None else auto
+        score = None if base is None else base + (extra or 0)
+        out[(student, nb, gid)] = (score, bool(needs))
+    return out
+
+
+def anonymiser(course: Course):
+    """A function id -> stable code, keyed by the course's secret (made on first use)."""
+    key_path = course.root / KEY_FILE
+    if not key_path.is_file():
+        key_path.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
+        key_path.chmod(0o600)
+    key = key_path.read_text(encoding="utf-8").strip().encode()
+    return lambda student: "L-" + hmac.new(key, student.encode(), hashlib.sha256).hexdigest()[:6]
+
+
+def collect(course: Course, assignment: str, *, anonymise: bool = False) -> list[Question]:
+    """The questions of ``assignment`` with every learner's answer, score and Gibbs stage summary."""
+    course.check_assignment(assignment)
+    qs = questions(course, assignment)
+    if not qs:
+        raise CourseError(f"{assignment} has no manually graded questions (reflections) in source/.")
+    submitted = course.require_submissions(assignment)
+    grades = _grades(course, assignment) if course.has_gradebook() else {}
+    code = anonymiser(course) if anonymise else (lambda s: s)
+    autograded = course.folder("autograded")
+    by_notebook: dict[str, list[Question]] = {}
+    for q in qs:
+        by_notebook.setdefault(q.notebook, []).append(q)
+    for student, folder in submitted.items():
+        for nb_name, nb_questions in by_notebook.items():
+            path, where = autograded / student / assignment / f"{nb_name}.ipynb", "autograded"
+            if not path.is_file():
+                path, where = folder / f"{nb_name}.ipynb", "submitted"
+            cells = {}
+            if path.is_file():
+                try:
+                    cells = {_meta(c).get("grade_id"): c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]}
+                except (ValueError, KeyError, TypeError):
+                    where = "unreadable"
+            for q in nb_questions:
+                cell = cells.get(q.grade_id)
+                text = _text(cell).strip() if cell else ""
+                if text.lstrip("*_ ").startswith(STUB):
+                    text = ""
+                read = feedback(text) if text else None
+                score, needs = grades.get((student, nb_name, q.grade_id), (None, None))
+                q.answers.append(Answer(code(student), text, read.word_count if read else 0,
+                                        tuple(read.stages) if read else (), tuple(read.missing) if read else (),
+                                        score, needs, where if cell else "missing"))
+    for q in qs:
+        q.answers.sort(key=lambda a: a.student)
+    return qs
+
+
+# --- output ---------------------------------------------------------------------------------------------
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:60rem;margin:2rem auto;
+padding:0 1rem;line-height:1.5;color:#111}
+h1{font-size:1.6rem}h2{font-size:1.3rem;border-top:3px solid #0072B2;padding-top:1rem;margin-top:2.5rem}
+.prompt,.scheme{padding:.5rem 1rem;margin:.5rem 0}.prompt{background:#eef6fb;border-left:4px solid #56B4E9}
+.scheme{background:#fdf3e3;border-left:4px solid #E69F00}
+article{border:1px solid #ccc;border-radius:4px;padding:.5rem 1rem;margin:.75rem 0}
+article h3{font-size:1rem;margin:.25rem 0}.meta{color:#444;font-size:.9rem}.none{color:#555;font-style:italic}
+nav ol{columns:2}pre{white-space:pre-wrap;font-family:inherit;margin:.25rem 0}
+"""
+
+
+def _score(a: Answer, q: Question) -> str:
+    if a.score is None:
+        return "not graded yet" if a.text else "no score"
+    flag = " (to review)" if a.needs_manual_grade else ""
+    return f"{a.score:g} of {q.points:g}{flag}"
+
+
+def _stages(a: Answer) -> str:
+    if not a.text:
+        return ""
+    if not a.stages:
+        return "Gibbs stages: none found"
+    return f"Gibbs stages: {', '.join(a.stages)}; not found: {', '.join(a.missing) or 'none'}"
+
+
+def to_html(assignment: str, qs: list[Question], *, anonymised: bool) -> str:
+    e = html.escape
+    n = len({a.student for q in qs for a in q.answers})
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>Reflections: {e(assignment)}</title>", f"<style>{CSS}</style></head><body>",
+             f"<h1>Reflections in {e(assignment)}</h1>",
+             f"<p>{n} learners{' (anonymised)' if anonymised else ''}, {len(qs)} questions. Each section shows "
+             f"the prompt, the mark scheme from the source notebook, then every answer. The Gibbs stages are "
+             f"advice from <code>syslead.reflection</code>, not a grade.</p>",
+             '<nav aria-label="Questions"><ol>']
+    parts += [f'<li><a href="#{e(q.grade_id)}">{e(q.title)}</a></li>' for q in qs]
+    parts.append("</ol></nav>")
+    for q in qs:
+        answered = [a for a in q.answers if a.text]
+        parts.append(f'<section id="{e(q.grade_id)}" aria-labelledby="h-{e(q.grade_id)}">')
+        parts.append(f'<h2 id="h-{e(q.grade_id)}">{e(q.title)}</h2>')
+        parts.append(f'<p class="meta">{e(q.notebook)}, cell {e(q.grade_id)}, {q.points:g} points; '
+                     f"{len(answered)} of {len(q.answers)} learners answered.</p>")
+        parts.append(f'<div class="prompt"><strong>Prompt</strong><pre>{e(q.prompt)}</pre></div>')
+        parts.append(f'<div class="scheme"><strong>Mark scheme</strong><pre>{e(q.mark_scheme)}</pre></div>')
+        for a in q.answers:
+            parts.append(f"<article><h3>{e(a.student)}</h3>")
+            parts.append(f'<p class="meta">{a.words} words; {e(_score(a, q))}. {e(_stages(a))}</p>')
+            if a.text:
+                parts.append(f"<pre>{e(a.text)}</pre>")
+            else:
+                parts.append('<p class="none">No answer.</p>')
+            parts.append("</article>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+CSV_COLUMNS = ["learner", "assignment", "notebook", "question", "points", "score", "needs_manual_grade",
+               "words", "gibbs_stages", "gibbs_missing", "answer"]
+
+
+def write_csv(path: Path, assignment: str, qs: list[Question]) -> None:
+    with open(path, "w", newline="", encoding="utf-8-sig") as f:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        for q in qs:
+            for a in q.answers:
+                w.writerow([a.student, assignment, q.notebook, q.grade_id, f"{q.points:g}",
+                            "" if a.score is None else f"{a.score:g}",
+                            "" if a.needs_manual_grade is None else str(a.needs_manual_grade).lower(),
+                            a.words, "; ".join(a.stages), "; ".join(a.missing) if a.text else "", a.text])
+
+
+def write(course: Course, assignment: str, *, out: Path | None = None, anonymise: bool = False) -> tuple[Path, Path]:
+    """Write ``ASSIGNMENT.html`` and ``ASSIGNMENT.csv``; returns their paths."""
+    qs = collect(course, assignment, anonymise=anonymise)
+    folder = Path(out) if out else course.root / "reflections"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = "-anonymised" if anonymise else ""
+    page, table = folder / f"{assignment}{suffix}.html", folder / f"{assignment}{suffix}.csv"
+    page.write_text(to_html(assignment, qs, anonymised=anonymise), encoding="utf-8")
+    write_csv(table, assignment, qs)
+    return page, table
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_course_argument(parser)
+    parser.add_argument("assignment", help="the assignment (its folder name in source/)")
+    parser.add_argument("--out", type=Path, help="the folder for the HTML and CSV (default: reflections/)")
+    parser.add_argument("--anonymise", "--anonymize", action="store_true",
+                        help="codes instead of learner ids (stable per course), and no names")
+
+
+def run(args: argparse.Namespace) -> int:
+    course = Course.find(args.course)
+    page, table = write(course, args.assignment, out=args.out, anonymise=args.anonymise)
+    print(f"Wrote {page} and {table}.")
+    return 0
