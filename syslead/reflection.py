@@ -761,14 +761,29 @@ def find_notebook(notebook: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
+def _only_notebook_with(grade_id: str) -> Path | None:
+    """Without a session (nbgrader's validate and autograde run the notebook in its own folder), the one
+    notebook in the working folder that has this answer cell, if there is exactly one."""
+    found = []
+    for candidate in sorted(Path.cwd().glob("*.ipynb")):
+        try:
+            if f'"grade_id": "{grade_id}"' in candidate.read_text(encoding="utf-8"):
+                found.append(candidate)
+        except OSError:
+            continue
+    return found[0] if len(found) == 1 else None
+
+
 def feedback_on(grade_id: str, notebook: str | os.PathLike | None = None) -> Feedback | Notice:
     """Feedback on a reflection answer cell (nbgrader ``grade_id``, e.g. "reflection-1") of this notebook.
 
     It reads the notebook as last *saved*: save (Ctrl+S) before you run it. The notebook is found from
     the kernel's session (JupyterLab 4 sets ``__session__`` and ``JPY_SESSION_NAME``), or pass its
-    path as ``notebook``. Never raises: when there is nothing to read it says so in one sentence.
+    path as ``notebook``; failing both (nbgrader's validate and autograde), it is the one notebook in
+    the working folder with that answer cell. Never raises: when there is nothing to read it says so in
+    one sentence.
     """
-    path = find_notebook(notebook)
+    path = find_notebook(notebook) or _only_notebook_with(grade_id)
     if path is None:
         return Notice(f"I could not find this notebook's file: {_SAVE_FIRST}; if it still fails, "
                       f"copy your reflection into feedback(\"...\") instead.")

@@ -88,12 +88,27 @@ def test_does_each_feedback_cell_read_its_saved_reflection_when_the_notebook_is_
 @pytest.mark.slow
 @pytest.mark.parametrize("name", assignments())
 def test_does_each_feedback_cell_say_one_calm_sentence_when_there_is_no_notebook_to_read(name, tmp_path):
-    for answer, session in ((REFLECTION, None), (None, "SAVED")):  # as in autograde; a saved stub
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for answer, session, cwd in ((REFLECTION, None, elsewhere), (None, "SAVED", tmp_path)):  # no file; a stub
         path = tmp_path / f"{name}.ipynb"
         nbformat.write(mini_notebook(name, answer), str(path))
-        outputs = run(nbformat.read(str(path), as_version=4), tmp_path,
+        outputs = run(nbformat.read(str(path), as_version=4), cwd,
                       session=str(path) if session else None)
         assert outputs
         for _, out in outputs:
             text = out.data["text/plain"]
             assert "Ctrl+S" in text and "\n" not in text and text.count(". ") == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", assignments())
+def test_under_nbgrader_the_feedback_reads_the_notebook_in_its_folder(name, tmp_path):
+    """validate and autograde run a notebook in its own folder with no session: the feedback finds it."""
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(mini_notebook(name, REFLECTION), str(path))
+    outputs = run(nbformat.read(str(path), as_version=4), tmp_path, session=None)
+    assert outputs
+    for source, out in outputs:
+        gid = re.search(r'feedback_on\("([^"]+)"\)', source).group(1)
+        assert f"cell {gid}" in out.data["text/plain"] and "Action plan" in out.data["text/plain"]
