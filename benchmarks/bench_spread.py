@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import resource
 import statistics
 import sys
@@ -145,7 +146,8 @@ def notebooks() -> list[dict]:
         nb = nbformat.read(str(path), as_version=4)
         t = time.perf_counter()
         km = KernelManager(kernel_name="python3")
-        km.start_kernel(cwd=str(path.parent))
+        # no widgets: nobody moves a slider here, and widget cells can hang nbclient (jupyter/nbclient#312)
+        km.start_kernel(cwd=str(path.parent), env={**os.environ, "SYSLEAD_NO_WIDGETS": "1"})
         try:
             NotebookClient(nb, km=km, timeout=300, allow_errors=True).execute()
             seconds = time.perf_counter() - t

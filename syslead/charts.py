@@ -123,15 +123,16 @@ class Sliders:
 def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sliders:
     """Sliders that redraw ``draw(**values)`` (a function returning a :class:`Chart`) when released.
 
-    When nbgrader runs the notebook (validate, autograde: it sets ``NBGRADER_EXECUTION``) nobody can move
-    a slider, so only the fallback sentence is shown. This also keeps nbgrader clear of an nbclient bug
+    When nobody can move a slider, only the fallback sentence is shown: when nbgrader runs the notebook
+    (validate, autograde: it sets ``NBGRADER_EXECUTION``) and in other headless runs that set
+    ``SYSLEAD_NO_WIDGETS=1`` (the tests, the benchmarks). This also keeps them clear of an nbclient bug
     in which a cell that creates widgets can wait for the whole cell timeout (jupyter/nbclient#312).
 
     ``controls`` maps each argument of ``draw`` to an ipywidgets slider (or any widget with a value).
     ``fallback`` is the sentence shown where widgets don't render; say what the sliders change and that
     the chart above shows the default settings.
     """
-    if os.environ.get("NBGRADER_EXECUTION"):
+    if os.environ.get("NBGRADER_EXECUTION") or os.environ.get("SYSLEAD_NO_WIDGETS"):
         return Sliders(None, fallback)
 
     import ipywidgets as widgets

@@ -31,6 +31,13 @@ def course_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def headless_kernel_env() -> dict[str, str]:
+    """The environment for kernels the tests start with nbclient: no widgets (nobody can move a slider,
+    and widget cells can hang nbclient until the cell timeout: jupyter/nbclient#312). The browser tests
+    check the sliders in a real JupyterLab."""
+    return {**os.environ, "SYSLEAD_NO_WIDGETS": "1"}
+
+
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
     """Run a command, failing the test with its output if it fails."""
     proc = subprocess.run(args, cwd=cwd, env=course_env(**env), capture_output=True, text=True, timeout=600)

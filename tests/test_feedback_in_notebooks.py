@@ -61,6 +61,7 @@ REFLECTION = ("Last month I led the handover meeting. I felt anxious because two
 
 def run(nb, folder, session: str | None):
     env = {k: v for k, v in os.environ.items() if k != "JPY_SESSION_NAME"}
+    env["SYSLEAD_NO_WIDGETS"] = "1"  # see conftest.headless_kernel_env
     if session:
         env["JPY_SESSION_NAME"] = session
     NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
