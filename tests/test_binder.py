@@ -8,6 +8,7 @@ switches off really exists under that name.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 import sys
@@ -51,16 +52,38 @@ def test_environment_yml_asks_for_what_pyproject_asks_for():
     assert project["requires-python"] == ">=3.11" and python == "==3.11"
 
 
+def postbuild_server_settings() -> dict[str, bool]:
+    text = (ROOT / "postBuild").read_text()
+    block = re.search(r"<<'JSON'\n(.*?)\nJSON\n", text, flags=re.S).group(1)
+    return json.loads(block)["ServerApp"]["jpserver_extensions"]
+
+
 def test_postbuild_installs_the_package_and_hides_the_tutor_tools():
     script = (ROOT / "postBuild").read_text()
     assert (ROOT / "postBuild").stat().st_mode & 0o111, "postBuild must be executable"
     assert "pip install --no-deps" in script
-    disabled = set(re.findall(r'"@jupyter/nbgrader:\$\{plugin\}"', script))
-    assert disabled, "postBuild should disable nbgrader's instructor plugins"
     plugins = re.search(r"for plugin in ([^;]+);", script).group(1).split()
-    assert sorted(plugins) == ["assignment-list", "course-list", "create-assignment", "formgrader"]
+    assert sorted(plugins) == ["assignment-list", "course-list", "create-assignment", "formgrader", "menu"]
     assert "validate" not in " ".join(plugins)
     assert "@jupyterlab/apputils-extension:announcements" in script
+    assert postbuild_server_settings() == {
+        f"nbgrader.server_extensions.{name}": False for name in ("formgrader", "course_list", "assignment_list")
+    }
+
+
+def test_postbuild_server_settings_really_switch_the_tutor_extensions_off(tmp_path):
+    """Jupyter reads the file postBuild writes, after nbgrader's own, and the tutor extensions are off."""
+    folder = tmp_path / "jupyter_server_config.d"
+    folder.mkdir()
+    (folder / "syslead-learners.json").write_text(json.dumps({"ServerApp": {"jpserver_extensions": postbuild_server_settings()}}))
+    script = (
+        "from jupyter_server.serverapp import ServerApp\n"
+        "app = ServerApp()\n"
+        "app.initialize(argv=['--allow-root'], new_httpserver=False)\n"
+        "print(sorted(k for k, on in app.jpserver_extensions.items() if on and k.startswith('nbgrader')))\n"
+    )
+    out = run([sys.executable, "-c", script], cwd=tmp_path, JUPYTER_CONFIG_PATH=str(tmp_path))
+    assert out.stdout.strip().splitlines()[-1] == "['nbgrader.server_extensions.validate_assignment']"
 
 
 def installed_lab_plugins() -> set[str]:
@@ -82,8 +105,8 @@ def test_every_extension_postbuild_names_exists():
         assert f"@jupyter/nbgrader:{plugin}" in shipped
     assert "@jupyterlab/apputils-extension:announcements" in shipped
     assert "@jupyter/nbgrader:validate-assignment" in shipped
-    for ext in re.search(r"for ext in ([^;]+);", script).group(1).split():
-        assert importlib.util.find_spec(f"nbgrader.server_extensions.{ext}"), ext
+    for name in postbuild_server_settings():
+        assert importlib.util.find_spec(name), name
 
 
 @pytest.mark.parametrize("field", ["name", "channels", "dependencies"])

@@ -76,7 +76,11 @@ def test_the_open_command_serves_the_start_page(tmp_path):
         with urllib.request.urlopen(f"{base}/lab/tree/notebooks/00-start-here.ipynb?token={token}") as page:
             html = page.read().decode()
         assert page.status == 200 and "JupyterLab" in html
-        assert '"disabled": true' in html.split('"news"', 1)[1][:40]  # no news pop-up
+        assert '"disabled": true' in html.split('"news"', 1)[1][:40]  # no news feed
+        url = f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}"
+        with urllib.request.urlopen(url) as reply:  # and no pop-up asking about it (overrides.json)
+            schema = json.loads(reply.read())["schema"]["properties"]
+        assert schema["fetchNews"]["default"] == "false" and schema["checkForUpdates"]["default"] is False
         url = f"{base}/api/contents/notebooks/00-start-here.ipynb?content=0&token={token}"
         with urllib.request.urlopen(url) as reply:
             assert json.loads(reply.read())["type"] == "notebook"

@@ -1,0 +1,186 @@
+"""A tutor's marking session, in a real browser, in the instructor configuration (every nbgrader tool on).
+
+On a small demo cohort (`syslead demo`, autograded), Chromium opens JupyterLab, opens the formgrader from
+the Nbgrader menu, sees the assignment with its submissions, opens a submission, gives a reflection a
+mark and a comment, generates the learner's feedback; and `nbgrader export` then carries that mark.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+
+import nbformat
+import pytest
+from browser_lab import (
+    EXTENSION_ROUTES,
+    Console,
+    chromium,  # noqa: F401 - a fixture
+    lab_server,
+    menu,
+    new_page,
+    screenshot,
+)
+from conftest import BIN, ROOT, nbgrader, run
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "01-systems-leadership"
+MARK = 3
+COMMENT = "A clear account of how the form travelled. Say more about why the forum reached people the email missed."
+
+#: The formgrader's pages load MathJax from a public CDN; this machine has no internet, so those two
+#: errors are expected here (a tutor online does not get them). Any other JavaScript error fails the test.
+OFFLINE_ONLY = re.compile(r"cdnjs\.cloudflare\.com/ajax/libs/mathjax|MathJax is not defined")
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    """A demo course with a few synthetic learners' submissions, collected and autograded."""
+    home = tmp_path_factory.mktemp("tutor")
+    course = home / "demo-course"
+    run([str(BIN / "syslead"), "demo", "--learners", "3", "--into", str(course), "--assignments", ASSIGNMENT],
+        cwd=ROOT)
+    return home, course
+
+
+def reflection_to_mark(course) -> tuple[str, str, str, float]:
+    """(learner, their submitted notebook's id, reflection grade id, the submission's score so far) of a
+    reflection that awaits a mark: the longest one written in the cohort."""
+    from nbgrader.api import Gradebook
+
+    waiting = []
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for sub in gb.assignment_submissions(ASSIGNMENT):
+            path = course / "autograded" / sub.student_id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+            cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+                     for c in nbformat.read(str(path), as_version=4).cells}
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    if grade.needs_manual_grade and grade.name.startswith("reflection"):
+                        waiting.append((len(cells.get(grade.name, "")), sub.student_id, nb.id, grade.name, sub.score))
+    if not waiting:
+        pytest.fail(f"the demo cohort has no reflection waiting for a mark in {ASSIGNMENT}")
+    _, learner, notebook_id, grade_id, score = max(waiting)
+    return learner, notebook_id, grade_id, score
+
+
+def saved_grade(course, learner: str, grade_id: str) -> tuple[float | None, str | None]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        grade = gb.find_grade(grade_id, ASSIGNMENT, ASSIGNMENT, learner)
+        comment = gb.find_comment(grade_id, ASSIGNMENT, ASSIGNMENT, learner)
+        return grade.manual_score, comment.manual_comment
+
+
+def test_a_tutor_marks_a_reflection_in_the_formgrader(cohort, chromium):  # noqa: F811
+    home, course = cohort
+    learner, notebook_id, grade_id, score_before = reflection_to_mark(course)
+    console = Console()
+    page = new_page(chromium, console)
+
+    with lab_server(course, home, learner=False, extra=["--LabApp.news_url=None"]) as lab:
+        for extension, route in EXTENSION_ROUTES.items():  # the tutors' tools are on here
+            assert lab.status(route) != 404, f"{extension} is off in the instructor configuration"
+        page.goto(lab.url("lab"))
+        page.locator(".lm-MenuBar-item", has_text="Nbgrader").wait_for()
+        dismiss_news(page)
+        menu(page, "Nbgrader", "nbgrader:open-formgrader")
+        fg = page.frame_locator("iframe[src*='formgrader']")
+
+        # --- the assignment, with its submissions -------------------------------------------------------
+        submissions = sorted(p.name for p in (course / "submitted").iterdir())
+        row = fg.locator("tr", has=fg.locator("td.name", has_text=ASSIGNMENT))
+        row.wait_for()
+        assert row.locator("td.num-submissions").inner_text().strip() == str(len(submissions))
+        row.locator("td.num-submissions a").click()
+        wait_for_frame(page, f"/formgrader/manage_submissions/{ASSIGNMENT}$")
+        listed = fg.locator("td.student-id")
+        listed.first.wait_for()
+        assert sorted(listed.all_inner_texts()) == submissions
+
+        # --- open the learner's submission from Manual Grading ----------------------------------------------
+        fg.locator("a", has_text="Manual Grading").click()
+        wait_for_frame(page, "/formgrader/gradebook$")
+        fg.locator("td a", has_text=ASSIGNMENT).first.click()
+        wait_for_frame(page, f"/formgrader/gradebook/{ASSIGNMENT}$")
+        fg.locator("td a", has_text=ASSIGNMENT).first.click()  # the assignment's notebook
+        wait_for_frame(page, f"/formgrader/gradebook/{ASSIGNMENT}/{ASSIGNMENT}$")
+        fg.locator(f"a.name-hidden[href$='/submissions/{notebook_id}']").click()
+
+        # --- a mark and a comment for one reflection ------------------------------------------------------------
+        wait_for_frame(page, f"/formgrader/submissions/{notebook_id}$")
+        grading = next(f for f in page.frames if f"/formgrader/submissions/{notebook_id}" in f.url)
+        # the page's marks and comments are loaded, and their inputs save on change
+        grading.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded"
+                                  " && formgrader.comments && formgrader.comments.loaded")
+        score = fg.locator(f"input.score#{grade_id}")
+        comment = fg.locator(f"textarea.comment#{grade_id}-comment")
+        comment.scroll_into_view_if_needed()
+        comment.fill(COMMENT)
+        comment.press("Tab")
+        score.fill(str(MARK))
+        score.press("Tab")
+        deadline = time.monotonic() + 30
+        while saved_grade(course, learner, grade_id) != (MARK, COMMENT) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert saved_grade(course, learner, grade_id) == (MARK, COMMENT), "the formgrader did not save the mark"
+        # the reflection's question just above its answer, the mark and the comment (the formgrader scrolls
+        # to the input in focus a moment after a save, so scroll until the question stays in place)
+        for _ in range(10):
+            top = score.evaluate("""e => { document.activeElement.blur();
+                const question = e.closest('.cell').previousElementSibling, box = document.scrollingElement;
+                box.scrollTop += question.getBoundingClientRect().top - 190;
+                return question.getBoundingClientRect().top; }""")
+            page.wait_for_timeout(400)
+            if abs(score.evaluate("e => e.closest('.cell').previousElementSibling.getBoundingClientRect().top")
+                   - top) < 2:
+                break
+        screenshot(page, "formgrader-grading.png")
+
+        # --- generate the learner's feedback ---------------------------------------------------------------------
+        fg.locator("a", has_text="Manual Grading").first.click()
+        wait_for_frame(page, "/formgrader/gradebook$")
+        fg.locator("a", has_text="Manage Assignments").first.click()
+        wait_for_frame(page, "/formgrader/manage_assignments$")
+        fg.locator("tr", has=fg.locator("td.name", has_text=ASSIGNMENT)).locator("td.num-submissions a").click()
+        wait_for_frame(page, f"/formgrader/manage_submissions/{ASSIGNMENT}$")
+        fg.locator("tr", has=fg.locator("td.student-id", has_text=learner)).locator(
+            "td.generate-feedback a").click()
+        modal = fg.locator(".modal-dialog")
+        modal.wait_for(timeout=120_000)
+        assert f"Successfully generated feedback for '{ASSIGNMENT}' for student '{learner}'" in modal.inner_text()
+        feedback = course / "feedback" / learner / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        text = feedback.read_text(encoding="utf-8")
+        assert COMMENT in text and f"Score: {score_before + MARK:.1f} / " in text
+
+    # --- the mark is in the export ------------------------------------------------------------------------------
+    nbgrader("export", "--to", str(home / "grades.csv"), cwd=course)
+    with open(home / "grades.csv", newline="") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == ASSIGNMENT}
+    assert float(rows[learner]["raw_score"]) == pytest.approx(score_before + MARK)
+
+    unexpected = [e for e in console.errors if not OFFLINE_ONLY.search(e)]
+    assert unexpected == [], "JavaScript errors in the console:\n" + "\n".join(unexpected)
+
+
+def wait_for_frame(page, url: str, timeout: float = 30) -> None:
+    """Wait until the formgrader's frame shows the page whose address matches `url`."""
+    deadline = time.monotonic() + timeout
+    while not any(re.search(url, f.url.split("?")[0].rstrip("/")) for f in page.frames):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the formgrader did not go to {url}: {[f.url for f in page.frames]}")
+        page.wait_for_timeout(100)
+
+
+def dismiss_news(page) -> None:
+    """JupyterLab asks tutors (not learners: postBuild disables it) whether to fetch Jupyter news; answer No."""
+    ask = page.locator(".Toastify__toast", has_text="Jupyter news")
+    try:
+        ask.wait_for(timeout=5_000)
+    except Exception:
+        return
+    ask.get_by_role("button", name="No", exact=True).click()
+    ask.wait_for(state="detached")
