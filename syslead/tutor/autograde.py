@@ -163,7 +163,7 @@ def _error_line(result: dict) -> str:
     return (lines[-1] if lines else "no log")[:200]
 
 
-def _worker(conn, root: str, db_url: str, assignment: str, log_path: str) -> None:
+def _worker(conn, root: str, db_url: str, assignment: str, log_path: str, sandbox: bool = True) -> None:
     """A worker process: autograde one learner at a time into a private gradebook, report back."""
     log = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
     os.dup2(log.fileno(), 2)  # nbgrader's and the kernels' chatter goes to the worker's log, not the screen
@@ -175,6 +175,11 @@ def _worker(conn, root: str, db_url: str, assignment: str, log_path: str) -> Non
         os.chdir(root)
         config = load_config(Path(root))
         config.CourseDirectory.db_url = db_url
+        # learners' code runs in the resource-limited kernel, with the repairs for tampered notebooks
+        # (syslead.sandbox, syslead.hostile; docs/grading-safely.md)
+        from ..sandbox import prepare_grading
+
+        config = prepare_grading(config, Path(root), sandbox=sandbox)
         api = NbGraderAPI(config=config)
         course_id = api.coursedir.course_id or "default_course"
         conn.send(("ready", os.getpid()))
@@ -296,13 +301,13 @@ def snapshot(course: Course, dest: Path) -> str:
 
 
 class _Worker:
-    def __init__(self, ctx, index: int, course: Course, assignment: str, tmp: Path):
+    def __init__(self, ctx, index: int, course: Course, assignment: str, tmp: Path, sandbox: bool = True):
         self.index = index
         path = tmp / f"worker-{index}-{time.monotonic_ns()}.db"
         url = snapshot(course, path)
         self.conn, child = ctx.Pipe()
         self.log = tmp / f"worker-{index}.log"
-        self.proc = ctx.Process(target=_worker, args=(child, str(course.root), url, assignment, str(self.log)),
+        self.proc = ctx.Process(target=_worker, args=(child, str(course.root), url, assignment, str(self.log), sandbox),
                                 daemon=True)
         self.proc.start()
         child.close()
@@ -334,8 +339,11 @@ def _remove_partial(course: Course, assignment: str, student: str) -> None:
 
 
 def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, force: bool = False,
-              students: list[str] | None = None, progress: bool = True, quiet: bool = False) -> Report:
-    """Autograde ``assignment`` with ``jobs`` worker processes; returns a :class:`Report`."""
+              students: list[str] | None = None, progress: bool = True, quiet: bool = False,
+              sandbox: bool = True) -> Report:
+    """Autograde ``assignment`` with ``jobs`` worker processes; returns a :class:`Report`.
+
+    ``sandbox``: run learners' code in the resource-limited kernel (see :mod:`syslead.sandbox`)."""
     course = course or Course.find()
     if jobs < 1:
         raise CourseError("--jobs must be at least 1.")
@@ -359,16 +367,23 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
     if todo:
         with course.writing(f"before autograde {assignment}") as saved:
             report.backup = saved
-            _run(course, assignment, todo, jobs, report, Progress(len(todo), assignment, enabled=progress))
+            _run(course, assignment, todo, jobs, report, Progress(len(todo), assignment, enabled=progress),
+                 sandbox=sandbox)
     report.seconds = time.perf_counter() - started
     if not quiet:
         print(report.table())
+        from ..hostile import report_table, unusual
+
+        graded = [o.student for o in report.outcomes if o.status != "skipped"]
+        if graded:
+            print(report_table(unusual(course.root, assignment, students=graded), assignment))
         if report.failed:
             print(f"The full log of each failure is in {course.root / LOG_FILE}.")
     return report
 
 
-def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Report, bar: Progress) -> None:
+def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Report, bar: Progress,
+         sandbox: bool = True) -> None:
     ctx = multiprocessing.get_context("spawn")
     queue = collections.deque(todo)
     tmp = Path(tempfile.mkdtemp(prefix="syslead-autograde-"))
@@ -383,7 +398,7 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
 
     try:
         with course.gradebook() as gb:
-            workers = [_Worker(ctx, i, course, assignment, tmp) for i in range(min(jobs, len(queue)))]
+            workers = [_Worker(ctx, i, course, assignment, tmp, sandbox) for i in range(min(jobs, len(queue)))]
             while workers:
                 for w in workers:
                     if w.ready and w.student is None and queue:
@@ -414,7 +429,7 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
                         w.stop()
                         workers.remove(w)
                         if queue:
-                            workers.append(_Worker(ctx, w.index, course, assignment, tmp))
+                            workers.append(_Worker(ctx, w.index, course, assignment, tmp, sandbox))
                         continue
                     if message[0] == "ready":
                         w.ready = True
@@ -465,10 +480,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="grade again submissions that are already graded")
     parser.add_argument("--student", action="append", metavar="ID", help="only this learner (repeatable)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run learners' code in nbgrader's ordinary kernel, not the resource-limited one")
 
 
 def run(args: argparse.Namespace) -> int:
     course = Course.find(args.course)
     report = autograde(args.assignment, course=course, jobs=args.jobs, force=args.force, students=args.student,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, sandbox=not args.no_sandbox)
     return 1 if report.failed else 0
