@@ -144,7 +144,8 @@ def test_extension_sets_name_real_plugins_and_server_extensions():
     off = re.search(r"for plugin in ([^;]+);", script).group(1).split()
     assert sorted(off) == ["course-list", "create-assignment", "formgrader"]
     binder = re.search(r"for plugin in ([^;]+);", (ROOT / "postBuild").read_text()).group(1).split()
-    assert set(binder) - set(off) == {"assignment-list"}  # learners on the hub keep the Assignments tab
+    # learners on the hub keep the Assignments tab, and the Nbgrader menu that opens it
+    assert set(binder) - set(off) == {"assignment-list", "menu"}
     named = [f"@jupyter/nbgrader:{p}" for p in off]
     for kind in ("tutor", "grader"):
         page = json.loads((HUB / "jupyter-config" / kind / "labconfig" / "page_config.json").read_text())
