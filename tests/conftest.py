@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,11 @@ BIN = Path(sys.executable).parent
 # Kernels started by the tests (nbclient, nbgrader) must be this environment's Python, even when the
 # test command was run without activating the virtual environment.
 os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+# matplotlib's font cache is per user and shared by every environment on the machine; one built by an
+# environment that has since been deleted lacks matplotlib's own fonts, and charts then warn. The tests
+# (and every kernel they start) use a fresh cache of their own.
+os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="syslead-tests-mpl-")
 
 # Folders of the course that a temporary copy needs (not the learner's or tutor's working files).
 COURSE_PARTS = ["source", "release", "notebooks", "data", "nbgrader_config.py"]
