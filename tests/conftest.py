@@ -73,3 +73,13 @@ def course(tmp_path: Path) -> Path:
 def assignments() -> list[str]:
     """Assignment names: the folders of source/."""
     return sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+@pytest.fixture(autouse=True)
+def _environment_is_restored_after_each_test():
+    """No test leaks environment variables into the next (syslead.sandbox.prepare_grading, for one, sets
+    the course root for the kernels it starts)."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

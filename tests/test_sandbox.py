@@ -43,8 +43,8 @@ def kernel_prefix(tmp_path_factory):
 def course(tmp_path, kernel_prefix, monkeypatch):
     """A small course folder: a gradebook, another learner's submission, and eve's folder being graded."""
     monkeypatch.setenv("JUPYTER_PATH", str(kernel_prefix / "share" / "jupyter"))
-    for key in list(os.environ):
-        if key.startswith("SYSLEAD_SANDBOX_"):
+    for key in list(os.environ):  # settings left by earlier tests (prepare_grading sets the course root)
+        if key.startswith("SYSLEAD_SANDBOX_") or key == "SYSLEAD_COURSE_ROOT":
             monkeypatch.delenv(key)
     root = tmp_path / "course"
     (root / "submitted" / "bob" / "a1").mkdir(parents=True)
