@@ -90,6 +90,15 @@ def _scalar_or_array(arr: np.ndarray, like: np.ndarray):
 # The model
 
 
+def _bass_terms(t, p, q):
+    """The checked coefficients, the times as an array, the times from launch (t >= 0) and
+    E = e^(-(p+q)t): what both closed forms start from."""
+    p, q = _rate("p", p), _rate("q", q)
+    t_arr = _times(t)
+    tt = np.maximum(t_arr, 0.0)
+    return p, q, t_arr, tt, np.exp(-(p + q) * tt)
+
+
 def bass_cumulative(t, p, q):
     """The share of the population that has adopted by time ``t`` after launch, F(t), between 0 and 1.
 
@@ -100,16 +109,12 @@ def bass_cumulative(t, p, q):
     >>> round(bass_cumulative(10, 0.03, 0.38), 3)
     0.813
     """
-    p, q = _rate("p", p), _rate("q", q)
-    t_arr = _times(t)
-    s = p + q
-    tt = np.maximum(t_arr, 0.0)
+    p, q, t_arr, tt, decay = _bass_terms(t, p, q)
     if p == 0.0:  # nobody goes first, so nobody ever adopts
         out = np.zeros_like(tt)
     else:
         # the closed form written as p (1 - E) / (p + q E), with E = e^(-(p+q)t): exact for small (p+q)t
-        decay = np.exp(-s * tt)
-        out = p * -np.expm1(-s * tt) / (p + q * decay)
+        out = p * -np.expm1(-(p + q) * tt) / (p + q * decay)
     return _scalar_or_array(out, t_arr)
 
 
@@ -122,15 +127,11 @@ def bass_adoption_rate(t, p, q):
     >>> round(bass_adoption_rate(0, 0.03, 0.38), 3)
     0.03
     """
-    p, q = _rate("p", p), _rate("q", q)
-    t_arr = _times(t)
-    s = p + q
-    tt = np.maximum(t_arr, 0.0)
+    p, q, t_arr, tt, decay = _bass_terms(t, p, q)
     if p == 0.0:  # nobody goes first, so nobody ever adopts
         out = np.zeros_like(tt)
     else:
-        decay = np.exp(-s * tt)
-        out = p * s * s * decay / (p + q * decay) ** 2
+        out = p * (p + q) ** 2 * decay / (p + q * decay) ** 2
     out = np.where(t_arr < 0, 0.0, out)
     return _scalar_or_array(out, t_arr)
 

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import socket
 import subprocess
 import time
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import BIN, COURSE_PARTS, ROOT, course_env
+from conftest import BIN, ROOT, course_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Headless Chromium on this machine: no sandbox (we run as root in CI), and no background connections
@@ -100,18 +99,6 @@ def write_config(folder: Path, *, learner: bool) -> None:
     (folder / "labconfig" / "page_config.json").write_text(json.dumps(page, indent=2))
     config = {"ServerApp": {"jpserver_extensions": {name: False for name in server}}}
     (folder / "jupyter_server_config.json").write_text(json.dumps(config, indent=2))
-
-
-def copy_course(dest: Path) -> Path:
-    """A temporary copy of the course (as the `course` fixture in conftest.py makes, for a module)."""
-    dest.mkdir(parents=True)
-    for part in COURSE_PARTS:
-        src = ROOT / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        else:
-            shutil.copy2(src, dest / part)
-    return dest
 
 
 # --- a real JupyterLab server -----------------------------------------------------------------------

@@ -56,11 +56,9 @@ def nbgrader(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     return run([str(BIN / "nbgrader"), *args], cwd=cwd, **env)
 
 
-@pytest.fixture
-def course(tmp_path: Path) -> Path:
-    """A temporary copy of the course (source, release, notebooks, data, config)."""
-    dest = tmp_path / "course"
-    dest.mkdir()
+def copy_course(dest: Path) -> Path:
+    """Copy the course (source, release, notebooks, data, config) into a new folder ``dest``."""
+    dest.mkdir(parents=True)
     for part in COURSE_PARTS:
         src = ROOT / part
         if src.is_dir():
@@ -68,6 +66,12 @@ def course(tmp_path: Path) -> Path:
         else:
             shutil.copy2(src, dest / part)
     return dest
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    """A temporary copy of the course."""
+    return copy_course(tmp_path / "course")
 
 
 def assignments() -> list[str]:

@@ -22,14 +22,13 @@ from browser_lab import (
     NOTEBOOK,
     VIEWPORT,
     chromium,  # noqa: F401 - a fixture
-    copy_course,
     inject_axe,
     lab_server,
     new_page,
     run_all,
     wait_for_notebook,
 )
-from conftest import ROOT
+from conftest import ROOT, copy_course
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,6 @@ from browser_lab import (
     bring_into_view,
     cell,
     chromium,  # noqa: F401 - a fixture
-    copy_course,
     lab_server,
     learner_settings,
     new_page,
@@ -32,6 +31,7 @@ from browser_lab import (
     wait_for_notebook,
     wait_idle,
 )
+from conftest import copy_course
 
 pytestmark = pytest.mark.slow
 
