@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syslead import reflection  # noqa: E402
+from syslead.learner import reflection  # noqa: E402
 
 SENTENCES = [
     "Last week I led the Monday briefing for the night shift on the new handover process.",

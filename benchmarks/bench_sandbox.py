@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--assignment", default="01-systems-leadership")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from syslead import sandbox
+    from syslead.grading import sandbox
     from syslead.tutor import demo
 
     work = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))

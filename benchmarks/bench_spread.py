@@ -6,7 +6,7 @@ Prints every figure it measures (and writes them to benchmarks/results/spread.js
     python benchmarks/bench_spread.py --quick    # a small run that checks the script works
 
 What it measures, all in one run on this machine:
-1. syslead.spread.simulate_spread on a 1,000,000-person small world (k = 10): wall time for
+1. syslead.models.spread.simulate_spread on a 1,000,000-person small world (k = 10): wall time for
    pass_on = 0.3 and 1.0 (best of 3), and peak memory, in a fresh process each.
 2. At 100,000 people: the same model as a straightforward networkx loop, and NDlib's SI model
    (the peer library) on the same network: time and peak memory, each in a fresh process.
@@ -40,7 +40,7 @@ def peak_mb() -> float:
 def _ours(n: int, k: int, pass_on: float, repeat: int, queue) -> None:
     import tracemalloc
 
-    from syslead.spread import simulate_spread, small_world
+    from syslead.models.spread import simulate_spread, small_world
 
     net = small_world(n, k, 0.1, seed=0)
     after_build = peak_mb()
@@ -64,7 +64,7 @@ def _networkx_loop(n: int, k: int, pass_on: float, queue) -> None:
 
     import networkx as nx
 
-    from syslead.spread import small_world
+    from syslead.models.spread import small_world
 
     g = small_world(n, k, 0.1, seed=0).to_networkx()
     reachable = len(nx.node_connected_component(g, 0))
@@ -87,7 +87,7 @@ def _ndlib(n: int, k: int, pass_on: float, queue) -> None:
     import ndlib.models.epidemics as ep
     import ndlib.models.ModelConfig as mc
 
-    from syslead.spread import small_world
+    from syslead.models.spread import small_world
 
     g = small_world(n, k, 0.1, seed=0).to_networkx()
     t = time.perf_counter()
@@ -122,7 +122,7 @@ def in_fresh_process(target, *args) -> dict:
 
 
 def slider_update(n: int, repeat: int) -> dict:
-    from syslead import spread_charts
+    from syslead.charts import spread as spread_charts
 
     t = time.perf_counter()
     spread_charts.reach_over_time(n=n, span=5, contacts=8, pass_on=0.5)

@@ -1,11 +1,11 @@
-"""Build syslead/reflection_model.json from the CEReD training sentences.
+"""Build syslead/learner/reflection_model.json from the CEReD training sentences.
 
-    python scripts/build_reflection_model.py [path/to/train.tsv] [--out syslead/reflection_model.json]
+    python scripts/build_reflection_model.py [path/to/train.tsv] [--out syslead/learner/reflection_model.json]
 
 The dataset is not in this repository: by default it is read from ``../shared/data/cered/train.tsv``
 beside the repository (where CI puts it). CEReD: Štefánik, M. & Nehyba, J. (2021), Czech-English
 Reflective Dataset (CEReD), LINDAT/CLARIAH-CZ, hdl 11372/LRT-3573, Apache-2.0; see
-``syslead/REFLECTION_MODEL_NOTICE.md``. Training is deterministic, so the same file gives the same model.
+``syslead/learner/REFLECTION_MODEL_NOTICE.md``. Training is deterministic, so the same file gives the same model.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from syslead import reflection  # noqa: E402
+from syslead.learner import reflection  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "cered" / "train.tsv"
 DEFAULT_OUT = ROOT / "syslead" / "reflection_model.json"
@@ -61,7 +61,7 @@ def build(data: str | Path = DEFAULT_DATA) -> reflection.Model:
     sentences, labels = read_cered(data)
     model = reflection.train(sentences, labels)
     model.about = {
-        "what": "Gibbs-stage classifier for syslead.reflection: multinomial logistic regression over words, "
+        "what": "Gibbs-stage classifier for syslead.learner.reflection: multinomial logistic regression over words, "
                 "word pairs and cue phrases; weights per feature in the order of 'labels'.",
         "built_by": "scripts/build_reflection_model.py",
         "data": "CEReD English training sentences (train.tsv), labels mapped to Gibbs' stages",

@@ -1,4 +1,4 @@
-"""Cross-validate syslead.reflection's Gibbs-stage classifier on CEReD, against two baselines.
+"""Cross-validate syslead.learner.reflection's Gibbs-stage classifier on CEReD, against two baselines.
 
     python scripts/evaluate_reflection.py [path/to/train.tsv] [--folds 5] [--seed 0] [--markdown FILE]
 
@@ -12,7 +12,7 @@ for docs/reflection-feedback.md. The methods:
 - **logistic regression, no cue rules**: the shipped model without its two cue rules (the bonus for
   conclusion and action-plan cues, and the rescue of "none" sentences that carry a cue), to show what
   the rules cost or gain on CEReD;
-- **shipped**: ``syslead.reflection.train`` with the shipped settings, retrained on each training fold
+- **shipped**: ``syslead.learner.reflection.train`` with the shipped settings, retrained on each training fold
   and rounded as in the shipped file.
 
 Sentences from the same passage of a diary stay in the same fold (a sentence that shares two runs of six
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from build_reflection_model import DEFAULT_DATA, read_cered  # noqa: E402
 
-from syslead import reflection  # noqa: E402
+from syslead.learner import reflection  # noqa: E402
 
 LABELS = reflection.LABELS
 

@@ -3,24 +3,24 @@
 The notebooks stay thin: each cell calls a few functions from here and says why.
 
 Reading 1, systems leadership (hierarchical versus viral):
-- ``syslead.spread``: networks (hierarchy, small world, random) and how a message spreads through them;
-- ``syslead.spread_charts``: the reading's charts.
+- ``syslead.models.spread``: networks (hierarchy, small world, random) and how a message spreads through them;
+- ``syslead.charts.spread``: the reading's charts.
 
 Reading 2, the systems innovator:
-- ``syslead.diffusion``: the Bass diffusion model and fitting it to adoption data;
-- ``syslead.competition``: a first mover against a later entrant that brings a system with it;
-- ``syslead.diffusion_charts``: the reading's charts.
+- ``syslead.models.diffusion``: the Bass diffusion model and fitting it to adoption data;
+- ``syslead.models.competition``: a first mover against a later entrant that brings a system with it;
+- ``syslead.charts.diffusion``: the reading's charts.
 
 Reading 3, from hero to host:
-- ``syslead.capacity``: queues (M/M/1, M/M/c) and a week-by-week backlog, with their charts;
-- ``syslead.emergence``: threshold models, cascades on networks and the life cycle of emergence.
+- ``syslead.models.capacity``: queues (M/M/1, M/M/c) and a week-by-week backlog, with their charts;
+- ``syslead.models.emergence``: threshold models, cascades on networks and the life cycle of emergence.
 
 Shared:
-- ``syslead.charts`` and ``syslead.style``: one chart style, alt text on every chart, sliders with a
+- ``syslead.charts.base`` and ``syslead.charts.style``: one chart style, alt text on every chart, sliders with a
   text fallback;
-- ``syslead.checks`` and ``syslead.questions``: friendly checks for the auto-graded questions;
-- ``syslead.reflection``: formative feedback on a reflection (Gibbs' stages);
-- ``syslead.datasets``: the small data files, wherever the course runs;
+- ``syslead.learner.checks`` and ``syslead.learner.questions``: friendly checks for the auto-graded questions;
+- ``syslead.learner.reflection``: formative feedback on a reflection (Gibbs' stages);
+- ``syslead.models.datasets``: the small data files, wherever the course runs;
 - ``syslead.cli``: the ``syslead`` command.
 """
 

@@ -17,19 +17,19 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
-from .errors import CourseError
+from syslead import __version__
+from syslead.errors import CourseError
 
 #: command name -> module. Add a line here when you add a command.
 COMMANDS: dict[str, str] = {
-    "journal": "syslead.journal",
+    "journal": "syslead.learner.journal",
     "autograde": "syslead.tutor.autograde",
     "reflections": "syslead.tutor.reflections",
     "export": "syslead.tutor.export",
     "backup": "syslead.tutor.backup",
     "restore": "syslead.tutor.restore",
     "demo": "syslead.tutor.demo",
-    "sandbox": "syslead.sandbox",
+    "sandbox": "syslead.grading.sandbox",
 }
 
 

@@ -1,11 +1,11 @@
-"""Tests for syslead.capacity: the hero as a bottleneck (M/M/1, M/M/c and a week-by-week backlog)."""
+"""Tests for syslead.models.capacity: the hero as a bottleneck (M/M/1, M/M/c and a week-by-week backlog)."""
 
 import math
 
 import numpy as np
 import pytest
 
-from syslead.capacity import (
+from syslead.models.capacity import (
     chance_of_waiting,
     load,
     rising_demand,
@@ -199,7 +199,7 @@ def test_rising_demand_is_a_straight_line_from_start_to_end():
 
 
 def test_the_load_chart_alt_text_gives_the_published_numbers():
-    from syslead.capacity import time_in_system_chart
+    from syslead.charts.capacity import time_in_system_chart
 
     chart = time_in_system_chart(display=False)
     assert chart.png.startswith(b"\x89PNG")
@@ -207,7 +207,7 @@ def test_the_load_chart_alt_text_gives_the_published_numbers():
 
 
 def test_past_the_heros_capacity_the_chart_says_the_backlog_grows_without_limit():
-    from syslead.capacity import hero_or_host_chart
+    from syslead.charts.capacity import hero_or_host_chart
 
     below = hero_or_host_chart(demand=4.5, capacity=5, people=5, display=False)
     above = hero_or_host_chart(demand=6, capacity=5, people=5, display=False)
@@ -216,7 +216,7 @@ def test_past_the_heros_capacity_the_chart_says_the_backlog_grows_without_limit(
 
 
 def test_the_backlog_chart_describes_both_lines():
-    from syslead.capacity import backlog_chart
+    from syslead.charts.capacity import backlog_chart
 
     chart = backlog_chart(display=False)
     assert "hero" in chart.alt and "host team of 5" in chart.alt

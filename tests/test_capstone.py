@@ -10,8 +10,11 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from syslead import capstone, charts, style
-from syslead.capstone import (
+from syslead import charts
+from syslead.charts import base as chart_base
+from syslead.charts import style
+from syslead.learner import capstone
+from syslead.learner.capstone import (
     check,
     check_flows,
     check_table,
@@ -21,7 +24,7 @@ from syslead.capstone import (
     system_table,
     who_connects,
 )
-from syslead.checks import NotYet
+from syslead.learner.checks import NotYet
 
 MINE = """
 from | to | what passes between them | flow
@@ -220,7 +223,7 @@ def test_are_hierarchical_and_viral_links_told_apart_by_line_style_not_only_colo
         drawn["fig"] = fig
         return charts.Chart(b"", alt, data)
 
-    monkeypatch.setattr(charts, "render", keep)
+    monkeypatch.setattr(chart_base, "render", keep)
     draw_system(system_table(MINE))
     arrows = [t.arrow_patch for t in drawn["fig"].axes[0].texts if getattr(t, "arrow_patch", None)]
     assert len(arrows) == 6

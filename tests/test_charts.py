@@ -1,4 +1,4 @@
-"""syslead.charts and syslead.spread_charts: one style, alt text on every chart, sliders with a fallback."""
+"""syslead.charts.base and syslead.charts.spread: one style, alt text on every chart, sliders with a fallback."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import re
 import matplotlib as mpl
 import pytest
 
-from syslead import charts, spread_charts, style
+from syslead import charts
+from syslead.charts import spread as spread_charts
+from syslead.charts import style
 
 
 def test_importing_charts_applies_the_colour_blind_safe_palette():

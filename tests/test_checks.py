@@ -1,10 +1,10 @@
-"""syslead.checks: one plain line for the learner, a failing cell for nbgrader."""
+"""syslead.learner.checks: one plain line for the learner, a failing cell for nbgrader."""
 
 from __future__ import annotations
 
 import pytest
 
-from syslead.checks import QUESTIONS, NotYet, check, digest
+from syslead.learner.checks import QUESTIONS, NotYet, check, digest
 
 
 def test_a_right_answer_says_so(capsys):

@@ -1,4 +1,4 @@
-"""syslead.competition: a first mover's product against a later entrant's product with complements."""
+"""syslead.models.competition: a first mover's product against a later entrant's product with complements."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from syslead.competition import Race, overtake_years, simulate_entry
-from syslead.diffusion import META_ANALYSIS_P, META_ANALYSIS_Q, bass_cumulative
+from syslead.models.competition import Race, overtake_years, simulate_entry
+from syslead.models.diffusion import META_ANALYSIS_P, META_ANALYSIS_Q, bass_cumulative
 
 
 def test_without_complements_the_later_entrant_never_overtakes():

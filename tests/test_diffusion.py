@@ -1,4 +1,4 @@
-"""syslead.diffusion: the Bass model, its peak, fitting it to data, and its plain errors (reading 2)."""
+"""syslead.models.diffusion: the Bass model, its peak, fitting it to data, and its plain errors (reading 2)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from syslead.datasets import load
-from syslead.diffusion import (
+from syslead.models.datasets import load
+from syslead.models.diffusion import (
     META_ANALYSIS_P,
     META_ANALYSIS_Q,
     BassFit,
@@ -239,7 +239,7 @@ def test_fit_refuses_bad_input_with_one_plain_sentence(periods, adopters, messag
 
 
 # --------------------------------------------------------------------------------------------------
-# The charts of reading 2 (syslead.diffusion_charts)
+# The charts of reading 2 (syslead.charts.diffusion)
 
 
 @pytest.mark.parametrize(
@@ -247,7 +247,8 @@ def test_fit_refuses_bad_input_with_one_plain_sentence(periods, adopters, messag
     ["adoption_curves", "fitted_adoption", "p_q_map", "technology_adoption", "race", "overtake_map"],
 )
 def test_every_reading_two_chart_has_alt_text_with_its_numbers(name):
-    from syslead import charts, diffusion_charts
+    from syslead import charts
+    from syslead.charts import diffusion as diffusion_charts
 
     data = load("iphone_units.csv")
     fit = fit_bass(data["fiscal_year"], data["units_millions"])
@@ -258,7 +259,7 @@ def test_every_reading_two_chart_has_alt_text_with_its_numbers(name):
 
 
 def test_the_fitted_chart_shows_p_and_q_as_the_learner_can_read_them():
-    from syslead import diffusion_charts
+    from syslead.charts import diffusion as diffusion_charts
 
     data = load("iphone_units.csv")
     fit = fit_bass(data["fiscal_year"], data["units_millions"])

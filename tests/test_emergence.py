@@ -1,11 +1,11 @@
-"""Tests for syslead.emergence: Granovetter's thresholds, Watts' cascades and the life cycle of emergence."""
+"""Tests for syslead.models.emergence: Granovetter's thresholds, Watts' cascades and the life cycle of emergence."""
 
 import time
 
 import numpy as np
 import pytest
 
-from syslead.emergence import (
+from syslead.models.emergence import (
     STAGES,
     cascade_sizes,
     cascade_window_bounds,
@@ -16,7 +16,7 @@ from syslead.emergence import (
     life_cycle,
     threshold_cascade,
 )
-from syslead.spread import from_edges, hierarchy, random_network, small_world
+from syslead.models.spread import from_edges, hierarchy, random_network, small_world
 
 # --------------------------------------------------------------------------------------------------
 # Granovetter (1978)
@@ -268,14 +268,14 @@ def test_a_stage_outside_zero_to_three_is_refused():
 
 
 def test_the_granovetter_chart_says_100_and_1():
-    from syslead.emergence import granovetter_chart
+    from syslead.charts.emergence import granovetter_chart
 
     chart = granovetter_chart(display=False)
     assert "all 100 have joined" in chart.alt and "flat at 1 person" in chart.alt
 
 
 def test_the_window_chart_names_the_window_and_is_quick():
-    from syslead.emergence import cascade_window_chart
+    from syslead.charts.emergence import cascade_window_chart
 
     started = time.perf_counter()
     chart = cascade_window_chart(phi=0.2, mean_degrees=(1, 3, 8), networks=2, starts=5, display=False)
@@ -284,7 +284,7 @@ def test_the_window_chart_names_the_window_and_is_quick():
 
 
 def test_the_life_cycle_chart_counts_the_groups():
-    from syslead.emergence import life_cycle_chart
+    from syslead.charts.emergence import life_cycle_chart
 
     chart = life_cycle_chart(3, display=False)
     assert "1 separate connected group;" in chart.alt and "40 people (100 %)" in chart.alt

@@ -29,7 +29,7 @@ def test_is_every_reflection_followed_by_a_plain_feedback_cell(path):
     nb = nbformat.read(str(path), as_version=4)
     answers = reflection_answers(nb)
     assert len(answers) >= 3
-    imports = next(i for i, c in enumerate(nb.cells) if "from syslead.reflection import feedback_on" in c.source)
+    imports = next(i for i, c in enumerate(nb.cells) if "from syslead.learner.reflection import feedback_on" in c.source)
     for index in answers:
         cell = nb.cells[index + 1]
         gid = nb.cells[index].metadata["nbgrader"]["grade_id"]
@@ -43,7 +43,7 @@ def test_is_every_reflection_followed_by_a_plain_feedback_cell(path):
 def mini_notebook(name: str, answer: str | None):
     """The release's import cell and its reflection cells (prompt, answer, feedback) only: quick to run."""
     release = nbformat.read(str(ROOT / "release" / name / f"{name}.ipynb"), as_version=4)
-    imports = next(c for c in release.cells if "from syslead.reflection import feedback_on" in c.source)
+    imports = next(c for c in release.cells if "from syslead.learner.reflection import feedback_on" in c.source)
     cells = [imports]
     for index in reflection_answers(release):
         prompt, cell, after = release.cells[index - 1], release.cells[index], release.cells[index + 1]

@@ -1,11 +1,11 @@
-"""Grading you can trust: the corpus of bad and hostile submissions (syslead.hostile), graded for real.
+"""Grading you can trust: the corpus of bad and hostile submissions (syslead.grading.hostile), graded for real.
 
 Reading 1 is released, three ordinary learners (ada: complete, bo: blank, cy: half right) and every case
 of the corpus (scripts/make_hostile_corpus.py) are submitted, and each is autograded by nbgrader's own
 API, one learner at a time (as `syslead autograde` does), in the resource-limited kernel and with the
-repairs of syslead.hostile.safe_grading. The tests then prove:
+repairs of syslead.grading.hostile.safe_grading. The tests then prove:
 
-- every case has the outcome syslead.hostile.CASES states for it (graded with that automatic score, or
+- every case has the outcome syslead.grading.hostile.CASES states for it (graded with that automatic score, or
   not graded), and the tutor's report has the row that explains it;
 - ada's, bo's and cy's scores, cell by cell, are exactly those of a course graded without the bad ones;
 - tampered checks are graded with the source version;
@@ -31,7 +31,7 @@ import nbformat
 import pytest
 from conftest import ROOT, nbgrader, run
 
-from syslead import hostile, sandbox
+from syslead.grading import hostile, sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -257,9 +257,9 @@ def test_the_corpus_table_lists_every_case_and_the_docs_carry_it():
     for case in [*hostile.CASES, hostile.ZIP_CASE]:
         assert f"`{case.id}`" in table
     assert table in (ROOT / "docs" / "grading-safely.md").read_text(), (
-        "docs/grading-safely.md's table is stale: paste syslead.hostile.describe_cases() into it")
+        "docs/grading-safely.md's table is stale: paste syslead.grading.hostile.describe_cases() into it")
     assert table in (ROOT / "README.md").read_text(), (
-        "README's table of bad submissions is stale: paste syslead.hostile.describe_cases() into it")
+        "README's table of bad submissions is stale: paste syslead.grading.hostile.describe_cases() into it")
     assert json.dumps(hostile.SAFE_GRADING_OPTIONS)  # usable on nbgrader's command line
 
 
@@ -278,7 +278,7 @@ def test_prepare_grading_sets_up_the_sandbox_and_the_repairs(graded, monkeypatch
     config.Exchange.root = "/srv/nbgrader/exchange"
     sandbox.prepare_grading(config, graded["course"])
     assert config.Execute.kernel_name == sandbox.KERNEL_NAME
-    assert "syslead.hostile.RestoreDeletedChecks" in config.Autograde.sanitize_preprocessors
+    assert "syslead.grading.hostile.RestoreDeletedChecks" in config.Autograde.sanitize_preprocessors
     assert os.environ["SYSLEAD_COURSE_ROOT"] == str(graded["course"])
     assert "/srv/nbgrader/exchange" in os.environ["SYSLEAD_SANDBOX_HIDE"]
     monkeypatch.delenv("SYSLEAD_COURSE_ROOT")

@@ -18,9 +18,9 @@ import nbformat
 import pytest
 from conftest import ROOT, assignments, course_env
 
-from syslead import journal
 from syslead.cli import main
-from syslead.journal import COURSE, Journal, JournalNotice, Made, answer_text, collect, make_journal
+from syslead.learner import journal
+from syslead.learner.journal import COURSE, Journal, JournalNotice, Made, answer_text, collect, make_journal
 
 ANSWER = (
     "Last March our safeguarding alert went from the director to heads of service by email. I felt uneasy "

@@ -102,7 +102,7 @@ def test_every_chart_carries_alt_text(path):
     for out in images:
         html = out.data.get("text/html", "")
         match = re.search(r'<img [^>]*alt="([^"]{40,})"', html)
-        assert match, "a chart was shown without alt text: use syslead.charts.render"
+        assert match, "a chart was shown without alt text: use syslead.charts.base.render"
         assert out.data["text/plain"].startswith("[Chart] ")
 
 

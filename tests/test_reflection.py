@@ -1,4 +1,4 @@
-"""Tests for syslead.reflection: formative feedback on a reflection, on Gibbs' stages.
+"""Tests for syslead.learner.reflection: formative feedback on a reflection, on Gibbs' stages.
 
 The last two tests need the CEReD training sentences at ../shared/data/cered/train.tsv (beside the
 repository, where CI puts them); without them they are skipped, and pytest's summary says why.
@@ -18,8 +18,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from syslead import reflection
-from syslead.reflection import LABELS, STAGES, Feedback, Notice, feedback, feedback_on, gibbs_stage
+from syslead.learner import reflection
+from syslead.learner.reflection import LABELS, STAGES, Feedback, Notice, feedback, feedback_on, gibbs_stage
 
 ROOT = Path(__file__).resolve().parent.parent
 CERED = ROOT.parent / "shared" / "data" / "cered" / "train.tsv"

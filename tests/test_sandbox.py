@@ -1,4 +1,4 @@
-"""The resource-limited grading kernel (syslead.sandbox): each limit really bites, and a normal notebook
+"""The resource-limited grading kernel (syslead.grading.sandbox): each limit really bites, and a normal notebook
 grades the same with it as without it.
 
 Every test starts a real kernel through the installed kernelspec, as nbgrader does (nbclient). The limits
@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from syslead import sandbox
+from syslead.grading import sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +93,7 @@ def test_the_kernelspec_is_found_by_jupyter(course):
     from jupyter_client.kernelspec import KernelSpecManager
 
     spec = KernelSpecManager().get_kernel_spec(sandbox.KERNEL_NAME)
-    assert spec.argv[1:5] == ["-I", "-m", "syslead.sandbox", "launch"]
+    assert spec.argv[1:5] == ["-I", "-m", "syslead.grading.sandbox", "launch"]
     assert spec.language == "python"
 
 

@@ -1,4 +1,4 @@
-"""syslead.spread: the networks, the spread model, and its plain errors."""
+"""syslead.models.spread: the networks, the spread model, and its plain errors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from syslead.spread import (
+from syslead.models.spread import (
     Network,
     hierarchy,
     random_network,

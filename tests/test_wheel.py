@@ -29,7 +29,7 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_carries_the_package_and_every_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "syslead/__init__.py" in names and "syslead/spread.py" in names
+    assert "syslead/__init__.py" in names and "syslead/models/spread.py" in names
     assert "syslead/data/README.md" in names
     for csv in (ROOT / "data").glob("*.csv"):
         assert f"syslead/data/{csv.name}" in names, f"{csv.name} is missing from the wheel"
@@ -48,9 +48,9 @@ def test_a_fetched_assignment_runs_from_the_installed_wheel_alone(wheel, tmp_pat
     notebook = home / name / f"{name}.ipynb"
     nb = nbformat.read(str(notebook), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(
-        "import syslead, syslead.datasets\n"
+        "import syslead, syslead.models.datasets\n"
         "print('PACKAGE', syslead.__file__)\n"
-        "print('DATA', syslead.datasets.data_dir(), len(syslead.datasets.available()))"
+        "print('DATA', syslead.models.datasets.data_dir(), len(syslead.models.datasets.available()))"
     ))
     nbformat.write(nb, str(notebook))
     script = (

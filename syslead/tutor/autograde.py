@@ -51,8 +51,16 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from ..errors import CourseError
-from .course import Course, add_course_argument, database_errors, is_sqlite, load_config, sqlite_path
+from syslead.errors import CourseError
+from syslead.tutor.backup import writing
+from syslead.tutor.course import (
+    Course,
+    add_course_argument,
+    database_errors,
+    is_sqlite,
+    load_config,
+    sqlite_path,
+)
 
 HELP = "autograde an assignment's submissions in parallel processes (same scores as nbgrader autograde)"
 
@@ -176,8 +184,8 @@ def _worker(conn, root: str, db_url: str, assignment: str, log_path: str, sandbo
         config = load_config(Path(root))
         config.CourseDirectory.db_url = db_url
         # learners' code runs in the resource-limited kernel, with the repairs for tampered notebooks
-        # (syslead.sandbox, syslead.hostile; docs/grading-safely.md)
-        from ..sandbox import prepare_grading
+        # (syslead.grading.sandbox, syslead.grading.hostile; docs/grading-safely.md)
+        from syslead.grading.sandbox import prepare_grading
 
         config = prepare_grading(config, Path(root), sandbox=sandbox)
         api = NbGraderAPI(config=config)
@@ -290,7 +298,7 @@ def already_graded(course: Course, gb, assignment: str, student: str) -> bool:
 
 def snapshot(course: Course, dest: Path) -> str:
     """A private sqlite copy of the course gradebook for one worker; returns its URL."""
-    from .backup import copy_tables, sqlite_copy
+    from syslead.tutor.backup import copy_tables, sqlite_copy
 
     url = course.db_url
     if is_sqlite(url):
@@ -343,7 +351,7 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
               sandbox: bool = True) -> Report:
     """Autograde ``assignment`` with ``jobs`` worker processes; returns a :class:`Report`.
 
-    ``sandbox``: run learners' code in the resource-limited kernel (see :mod:`syslead.sandbox`)."""
+    ``sandbox``: run learners' code in the resource-limited kernel (see :mod:`syslead.grading.sandbox`)."""
     course = course or Course.find()
     if jobs < 1:
         raise CourseError("--jobs must be at least 1.")
@@ -365,14 +373,14 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
             else:
                 todo.append(student)
     if todo:
-        with course.writing(f"before autograde {assignment}") as saved:
+        with writing(course, f"before autograde {assignment}") as saved:
             report.backup = saved
             _run(course, assignment, todo, jobs, report, Progress(len(todo), assignment, enabled=progress),
                  sandbox=sandbox)
     report.seconds = time.perf_counter() - started
     if not quiet:
         print(report.table())
-        from ..hostile import report_table, unusual
+        from syslead.grading.hostile import report_table, unusual
 
         graded = [o.student for o in report.outcomes if o.status != "skipped"]
         if graded:

@@ -18,13 +18,17 @@ gradebook before it overwrites it, so a restore can itself be undone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import fcntl
+import os
 import re
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import CourseError
-from .course import Course, add_course_argument, database_errors, is_sqlite, sqlite_path
+from syslead.errors import CourseError
+from syslead.tutor.course import Course, add_course_argument, database_errors, is_sqlite, sqlite_path
 
 HELP = "copy the gradebook to backups/ (sqlite's online backup API); 'syslead restore' goes back"
 
@@ -104,6 +108,36 @@ def backup_gradebook(course: Course, *, reason: str = "manual", to: Path | None 
     return dest
 
 
+@contextlib.contextmanager
+def writing(course: Course, reason: str, *, backup: bool = True) -> Iterator[Path | None]:
+    """Hold ``course``'s write lock (one syslead writer at a time) and back up the gradebook first.
+
+    Yields the path of the backup (``None`` when there was no gradebook to back up yet).
+    """
+    lock_path = course.root / ".syslead-write.lock"
+    with open(lock_path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            who = lock.read().strip() or "another command"
+            raise CourseError(f"Another syslead command ({who}) is writing grades in this course: wait for it "
+                              f"to finish, then run this again.") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{reason}, process {os.getpid()}")
+        lock.flush()
+        try:
+            saved = None
+            if backup and course.has_gradebook():
+                saved = backup_gradebook(course, reason=reason)
+            yield saved
+        finally:
+            lock.seek(0)
+            lock.truncate()
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def backups(course: Course) -> list[Path]:
     """The course's backups, oldest first."""
     return sorted((course.root / BACKUP_FOLDER).glob("gradebook-*.db"))
@@ -128,7 +162,7 @@ def restore_gradebook(course: Course, backup: Path | None = None) -> tuple[Path,
     if "grade" not in names or "submitted_assignment" not in names:
         raise CourseError(f"{backup} is not an nbgrader gradebook (it has no grade tables).")
     url = course.db_url
-    with course.writing(f"before restore of {backup.name}") as safety:
+    with writing(course, f"before restore of {backup.name}") as safety:
         with database_errors(url):
             if is_sqlite(url):
                 sqlite_copy(backup, sqlite_path(url))

@@ -10,7 +10,6 @@ the same to ``syslead`` as to ``nbgrader``.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import sys
@@ -18,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import CourseError
+from syslead.errors import CourseError
 
 CONFIG_FILE = "nbgrader_config.py"
 
@@ -201,37 +200,6 @@ class Course:
                 yield gb
             finally:
                 gb.close()
-
-    @contextlib.contextmanager
-    def writing(self, reason: str, *, backup: bool = True) -> Iterator[Path | None]:
-        """Hold the course's write lock (one syslead writer at a time) and back up the gradebook first.
-
-        Yields the path of the backup (``None`` when there was no gradebook to back up yet).
-        """
-        lock_path = self.root / ".syslead-write.lock"
-        with open(lock_path, "a+") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                lock.seek(0)
-                who = lock.read().strip() or "another command"
-                raise CourseError(f"Another syslead command ({who}) is writing grades in this course: wait for it "
-                                  f"to finish, then run this again.") from None
-            lock.seek(0)
-            lock.truncate()
-            lock.write(f"{reason}, process {os.getpid()}")
-            lock.flush()
-            try:
-                saved = None
-                if backup and self.has_gradebook():
-                    from .backup import backup_gradebook
-
-                    saved = backup_gradebook(self, reason=reason)
-                yield saved
-            finally:
-                lock.seek(0)
-                lock.truncate()
-                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 :func:`load` reads a course's gradebook (through nbgrader's API and :mod:`syslead.tutor.export`) and its
 learners' reflections (:mod:`syslead.tutor.reflections`) into pandas tables; each chart function takes
-that :class:`Cohort` and returns a :class:`syslead.charts.Chart` with alt text that gives the numbers.
+that :class:`Cohort` and returns a :class:`syslead.charts.base.Chart` with alt text that gives the numbers.
 :func:`load_or_demo` is what the notebook calls: the course it runs in, or, when that course has no
 graded submissions yet, a small demo cohort built in a temporary folder (:mod:`syslead.tutor.demo`).
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import style
-from ..charts import Chart, figure, render
-from ..errors import CourseError
-from .course import CONFIG_FILE, Course
+from syslead.charts import style
+from syslead.charts.base import Chart, figure, render
+from syslead.errors import CourseError
+from syslead.tutor.course import CONFIG_FILE, Course
 
 #: Assignments the fallback demo uses when the course has them: their notebooks autograde in seconds.
 #: (Reading 1's slider cell makes nbclient wait for Execute.timeout under nbgrader; see the README.)
@@ -71,7 +71,7 @@ def _questions(course: Course) -> pd.DataFrame:
 
 def load(course: Course | str | Path | None = None) -> Cohort:
     """Read a course's gradebook and reflections into a :class:`Cohort`."""
-    from . import export, reflections
+    from syslead.tutor import export, reflections
 
     if not isinstance(course, Course):
         course = Course.find(course)
@@ -119,7 +119,7 @@ def load_or_demo(start: str | Path | None = None, *, learners: int = 6, seed: in
                 cohort = None
             if cohort is not None and len(cohort.results) and cohort.results["submitted"].any():
                 return cohort
-    from .demo import build
+    from syslead.tutor.demo import build
 
     folder = Path(tempfile.mkdtemp(prefix="syslead-dashboard-")) / "demo-course"
     source = root if root is not None else None

@@ -31,8 +31,9 @@ from pathlib import Path
 
 import nbformat
 
-from ..errors import CourseError
-from .course import Course, find_root, load_config
+from syslead.errors import CourseError
+from syslead.tutor.backup import writing
+from syslead.tutor.course import Course, find_root, load_config
 
 HELP = "build a synthetic cohort (complete, partial, blank, wrong, late) and run it through nbgrader"
 
@@ -378,7 +379,7 @@ def copy_course(source_root: Path, dest: Path) -> None:
 
 def _check(result: dict, what: str) -> None:
     if not result or not result.get("success"):
-        from .autograde import _error_line
+        from syslead.tutor.autograde import _error_line
 
         raise CourseError(f"nbgrader could not {what}: {_error_line(result or {})}")
 
@@ -422,7 +423,7 @@ def build(dest: Path, *, learners: int = 60, assignments: list[str] | None = Non
         api = NbGraderAPI(config=config, log=log)
         auth = Authenticator(config=config, log=log)
         say(f"Building a demo cohort of {learners} learners in {dest} ...")
-        with course.writing("demo", backup=False):
+        with writing(course, "demo", backup=False):
             for i, name in enumerate(assignments):
                 _check(api.generate_assignment(name, force=True, create=True), f"generate {name}")
                 with course.gradebook() as gb:
@@ -459,7 +460,7 @@ def build(dest: Path, *, learners: int = 60, assignments: list[str] | None = Non
                 say(f"  {name}: released, {sum(lr.kinds[name] != 'missing' for lr in cohort.learners)} "
                     f"submissions collected")
         if autograde:
-            from .autograde import autograde as run_autograde
+            from syslead.tutor.autograde import autograde as run_autograde
 
             reports = {}
             for name in assignments:

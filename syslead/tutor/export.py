@@ -41,8 +41,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CourseError
-from .course import Course, add_course_argument
+from syslead.errors import CourseError
+from syslead.tutor.course import Course, add_course_argument
 
 HELP = "export grades as CSV per learner and assignment, and for Moodle's and Canvas's gradebook import"
 

@@ -6,7 +6,7 @@ It writes two files in ``reflections/`` under the course root (or ``--out``):
   graded question with its prompt and its mark scheme (both taken from the *source* notebook: the prompt is
   the markdown cell just above the answer cell, the mark scheme is the answer cell's text between
   ``### BEGIN SOLUTION`` and ``### END SOLUTION``), then each learner's answer with its word count, its
-  score when there is one, and the Gibbs stages that :func:`syslead.reflection.feedback` finds in it;
+  score when there is one, and the Gibbs stages that :func:`syslead.learner.reflection.feedback` finds in it;
 - ``ASSIGNMENT.csv``: the same, one row per learner and question (UTF-8 with a byte-order mark, so that
   Excel opens it with the right characters).
 
@@ -30,9 +30,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import CourseError
-from ..reflection import STUB, feedback
-from .course import Course, add_course_argument
+from syslead.errors import CourseError
+from syslead.learner.reflection import STUB, feedback
+from syslead.tutor.course import Course, add_course_argument
 
 HELP = "every answer to each reflection side by side, as one HTML page and a CSV (optionally anonymised)"
 
@@ -217,7 +217,7 @@ def to_html(assignment: str, qs: list[Question], *, anonymised: bool) -> str:
              f"<h1>Reflections in {e(assignment)}</h1>",
              f"<p>{n} learners{' (anonymised)' if anonymised else ''}, {len(qs)} questions. Each section shows "
              f"the prompt, the mark scheme from the source notebook, then every answer. The Gibbs stages are "
-             f"advice from <code>syslead.reflection</code>, not a grade.</p>",
+             f"advice from <code>syslead.learner.reflection</code>, not a grade.</p>",
              '<nav aria-label="Questions"><ol>']
     parts += [f'<li><a href="#{e(q.grade_id)}">{e(q.title)}</a></li>' for q in qs]
     parts.append("</ol></nav>")

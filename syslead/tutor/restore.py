@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .backup import restore_gradebook
-from .course import Course, add_course_argument
+from syslead.tutor.backup import restore_gradebook
+from syslead.tutor.course import Course, add_course_argument
 
 HELP = "put a gradebook backup back (default: the newest in backups/); the current one is backed up first"
 

@@ -1,6 +1,6 @@
 """Chart helpers shared by every notebook: one style, alt text on every chart, sliders with a fallback.
 
-Importing this module applies the course style (see :mod:`syslead.style`).
+Importing this module applies the course style (see :mod:`syslead.charts.style`).
 
 - :func:`render` turns a matplotlib figure into a :class:`Chart`: an image *with alt text* (HTML
   ``<img alt=...>``), with the PNG and a plain-text description as fallbacks. Chart functions in the
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from . import style
+from syslead.charts import style
 
 style.apply()
 

@@ -36,9 +36,9 @@ environment variables of the grading process (``SYSLEAD_SANDBOX_CPU_SECONDS``, `
 ``..._PROCESSES``, ``..._FILE_SIZE_MB``, ``..._DISK_MB``, ``..._OUTPUT_MB``, ``..._USER`` (``auto`` or
 ``same``), ``..._NETWORK`` (``block`` or ``allow``), ``..._HIDE`` (extra folders to hide, separated by
 ``:``)). Each kernel run leaves a record (``.syslead/sandbox-runs/*.json`` in the course root, or in
-``SYSLEAD_SANDBOX_LOG``) that :mod:`syslead.hostile`'s report reads.
+``SYSLEAD_SANDBOX_LOG``) that :mod:`syslead.grading.hostile`'s report reads.
 
-This file is also the launcher itself (``python -I -m syslead.sandbox launch -f CONNECTION_FILE``): it
+This file is also the launcher itself (``python -I -m syslead.grading.sandbox launch -f CONNECTION_FILE``): it
 imports nothing heavy and nothing from the submission's folder.
 """
 
@@ -141,12 +141,12 @@ def install_kernel(prefix: str | None = None, settings: dict | None = None, user
     os.makedirs(folder, exist_ok=True)
     config = os.path.join(folder, "sandbox.json")
     spec = {
-        "argv": [sys.executable, "-I", "-m", "syslead.sandbox", "launch", "--config", config,
+        "argv": [sys.executable, "-I", "-m", "syslead.grading.sandbox", "launch", "--config", config,
                  "-f", "{connection_file}"],
         "display_name": DISPLAY_NAME,
         "language": "python",
         "interrupt_mode": "signal",
-        "metadata": {"debugger": False, "syslead": "resource-limited grading kernel; see syslead.sandbox"},
+        "metadata": {"debugger": False, "syslead": "resource-limited grading kernel; see syslead.grading.sandbox"},
     }
     chosen = {k: v for k, v in (settings or {}).items() if k in DEFAULTS}
     _write_json(os.path.join(folder, "kernel.json"), spec)
@@ -345,7 +345,7 @@ def needed_paths() -> list[str]:
         if entry and os.path.exists(entry) and ("site-packages" in entry or "dist-packages" in entry
                                                 or entry.startswith((sys.base_prefix, sys.prefix))):
             paths.add(entry)
-    here = os.path.dirname(os.path.abspath(__file__))  # the syslead package
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the syslead package
     paths.add(here)
     paths.add(os.path.join(os.path.dirname(here), "data"))  # the repository's data folder (editable install)
     return _outermost([os.path.realpath(p) for p in paths if p and os.path.exists(p)])
@@ -564,7 +564,7 @@ def _child(settings: dict, plan: dict, report_fd: int, out_fd: int) -> None:
             os.setgid(gid)
             _set_limits(settings)
             os.setuid(uid)
-            for path in (sys.executable, os.path.dirname(os.path.abspath(__file__))):
+            for path in (sys.executable, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))):
                 if not os.access(path, os.R_OK | os.X_OK):
                     raise PermissionError(
                         f"{path} cannot be read by the grading user {user_name(plan['slot'])}: install the course "
@@ -576,7 +576,7 @@ def _child(settings: dict, plan: dict, report_fd: int, out_fd: int) -> None:
         _check(_c().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
         os.chdir(home)
         env = kernel_env(home, work, plan["launcher_pid"], settings)
-        args = [sys.executable, "-I", "-m", "syslead.sandbox", "kernel", "-f", connection, *plan["extra"]]
+        args = [sys.executable, "-I", "-m", "syslead.grading.sandbox", "kernel", "-f", connection, *plan["extra"]]
         if not any(a.startswith("--HistoryManager.hist_file") for a in args):
             args.append("--HistoryManager.hist_file=:memory:")
         os.write(report_fd, json.dumps({"ok": True, **notes}).encode())
@@ -924,9 +924,9 @@ def ensure_installed() -> str:
 def prepare_grading(config, root, sandbox: bool = True):
     """Set an nbgrader Config (and this process's environment, which the kernels inherit) up for safe
     autograding of the course at ``root``: the sandbox kernel (unless ``sandbox`` is False), the repairs of
-    :func:`syslead.hostile.safe_grading`, and the exchange hidden from the kernel. For ``syslead
+    :func:`syslead.grading.hostile.safe_grading`, and the exchange hidden from the kernel. For ``syslead
     autograde``'s workers, before they build NbGraderAPI."""
-    from .hostile import safe_grading
+    from syslead.grading.hostile import safe_grading
 
     if sandbox:
         ensure_installed()
@@ -959,10 +959,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from .errors import CourseError
+    from syslead.errors import CourseError
 
     if args.action == "report":
-        from .hostile import report_table, unusual
+        from syslead.grading.hostile import report_table, unusual
 
         root = os.path.abspath(args.course)
         if not os.path.isfile(os.path.join(root, "nbgrader_config.py")):
@@ -991,7 +991,7 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] == "kernel":
         kernel_main(argv[1:])
         return 0
-    print("usage: python -I -m syslead.sandbox launch -f CONNECTION_FILE", file=sys.stderr)
+    print("usage: python -I -m syslead.grading.sandbox launch -f CONNECTION_FILE", file=sys.stderr)
     return 2
 
 

@@ -1,6 +1,6 @@
 """Reading 2: the systems innovator (broadcast versus word of mouth, fitting real data, arriving late)."""
 
-from ..checks import Question, register
+from syslead.learner.checks import Question, register
 
 register("02-peak-year", Question(
     kind="whole number",

@@ -1,6 +1,6 @@
 """Reading 3: from hero to host (queues, thresholds and cascades)."""
 
-from ..checks import Question, register
+from syslead.learner.checks import Question, register
 
 register("03-hero-wait", Question(
     kind="whole number",

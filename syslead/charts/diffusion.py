@@ -1,9 +1,9 @@
 """Charts for reading 2: broadcast versus word of mouth, fitting real adoption data, and arriving late.
 
-Each function draws one chart in the course style and returns a :class:`syslead.charts.Chart` whose alt
+Each function draws one chart in the course style and returns a :class:`syslead.charts.base.Chart` whose alt
 text gives the numbers the chart shows. Notebooks call them in one line; the sliders call
 :func:`adoption_curves` and :func:`race` again with the learner's settings. The models are in
-:mod:`syslead.diffusion` and :mod:`syslead.competition`.
+:mod:`syslead.models.diffusion` and :mod:`syslead.models.competition`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from . import style
-from .charts import Chart, figure, label_line_end, render, show
-from .competition import REPLACEMENT, overtake_years, simulate_entry
-from .datasets import load
-from .diffusion import (
+from syslead.charts import style
+from syslead.charts.base import Chart, figure, label_line_end, render, show
+from syslead.models.competition import REPLACEMENT, overtake_years, simulate_entry
+from syslead.models.datasets import load
+from syslead.models.diffusion import (
     META_ANALYSIS_P,
     META_ANALYSIS_Q,
     BassFit,

@@ -12,8 +12,8 @@ A learner writes one relationship a line, in plain text (no programming)::
   ``flow``. It never raises: a line it cannot read is kept as a *problem* that the check reports.
 - :func:`check` (``check("04-table", my_system)``, ``check("04-flows", my_system)``) says in one line
   whether the table is well-formed (:func:`check_table`) and whether every relationship says how
-  information flows, hierarchically or virally (:func:`check_flows`). Like :func:`syslead.checks.check`
-  it raises :class:`syslead.checks.NotYet` (one line, no traceback) when something is missing.
+  information flows, hierarchically or virally (:func:`check_flows`). Like :func:`syslead.learner.checks.check`
+  it raises :class:`syslead.learner.checks.NotYet` (one line, no traceback) when something is missing.
 - :func:`draw_system` draws the table as a network: people higher up the lines of authority higher up,
   hierarchical links as solid arrows, viral links as dashed arrows; its alt text names every actor and
   link. :func:`who_connects` counts each actor's links and who would be cut off if they were away.
@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from .checks import NotYet
+from syslead.learner.checks import NotYet
 
 #: The table's columns: who, with whom, what passes between them, and how information flows.
 COLUMNS: tuple[str, ...] = ("from", "to", "what", "flow")
@@ -425,7 +425,7 @@ def _describe_links(table: pd.DataFrame, limit: int = 30) -> str:
 
 
 def draw_system(table: object, title: str = "your system"):
-    """A drawing of the system as a network, returned as a :class:`syslead.charts.Chart` with alt text.
+    """A drawing of the system as a network, returned as a :class:`syslead.charts.base.Chart` with alt text.
 
     Each actor is a box; hierarchical links are solid arrows, viral links dashed arrows, links without a
     flow yet dotted grey. People higher up the lines of authority are drawn higher. An empty or unreadable
@@ -433,8 +433,8 @@ def draw_system(table: object, title: str = "your system"):
     """
     from matplotlib.lines import Line2D
 
-    from . import style
-    from .charts import figure, render
+    from syslead.charts import style
+    from syslead.charts.base import figure, render
 
     usable = _usable(table)
     names = actors(usable)

@@ -1,6 +1,6 @@
 """Reading 1: systems leadership (hierarchical versus viral spread)."""
 
-from ..checks import Question, register
+from syslead.learner.checks import Question, register
 
 register("01-levels", Question(
     kind="whole number",

@@ -7,7 +7,7 @@ you learned, what else you could have done) and **action plan** (what you will d
 
 After a reflection cell, one short line gives the learner advice (never a grade)::
 
-    from syslead.reflection import feedback_on
+    from syslead.learner.reflection import feedback_on
     feedback_on("reflection-1")        # reads the *saved* notebook: press Ctrl+S first
 
 or, for any text, ``feedback(text)``. The answer lists the stages the text touches, quoting the sentences

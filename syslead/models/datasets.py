@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-_PACKAGE_DATA = Path(__file__).resolve().parent / "data"
-_REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+_PACKAGE_DATA = Path(__file__).resolve().parents[1] / "data"
+_REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def data_dir() -> Path:

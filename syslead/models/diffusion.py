@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .arguments import number
+from syslead.models.arguments import number
 
 __all__ = [
     "META_ANALYSIS_P",

@@ -1,7 +1,7 @@
 """Charts for reading 1: a message cascading down a hierarchy versus spreading through a network.
 
-Each function runs the model in :mod:`syslead.spread`, draws one chart in the course style, and returns
-a :class:`syslead.charts.Chart` whose alt text gives the numbers the chart shows. Notebooks call them in
+Each function runs the model in :mod:`syslead.models.spread`, draws one chart in the course style, and returns
+a :class:`syslead.charts.base.Chart` whose alt text gives the numbers the chart shows. Notebooks call them in
 one line; the sliders call :func:`reach_over_time` again with the learner's settings.
 """
 
@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
 
-from . import style
-from .charts import Chart, describe_share, figure, label_line_end, render
-from .spread import Network, hierarchy, simulate_spread, small_world, time_to_reach
+from syslead.charts import style
+from syslead.charts.base import Chart, describe_share, figure, label_line_end, render
+from syslead.models.spread import Network, hierarchy, simulate_spread, small_world, time_to_reach
 
 #: How the network is built in every chart: a small world with a little random rewiring.
 REWIRE = 0.2

@@ -3,7 +3,7 @@
 A learner on Binder loses their session when it is idle; a learner who finishes the course wants their
 writing in one place. The journal gathers the answers to every reflection across the course notebooks in
 a folder (release copies, fetched copies, downloaded or renamed ones, searched recursively), in course
-order, each under its question, with the formative feedback of :func:`syslead.reflection.feedback`, and
+order, each under its question, with the formative feedback of :func:`syslead.learner.reflection.feedback`, and
 writes one Markdown file and one self-contained HTML file.
 
 - In a notebook: ``make_journal("..")`` (``notebooks/my-learning-journal.ipynb``). It never raises; it
@@ -29,8 +29,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CourseError
-from .reflection import ADVICE, STUB, Feedback, feedback
+from syslead.errors import CourseError
+from syslead.learner.reflection import ADVICE, STUB, Feedback, feedback
 
 HELP = "gather your reflections from the course notebooks in a folder into one Markdown and one HTML file"
 

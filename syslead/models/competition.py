@@ -6,7 +6,7 @@ points to systems. This module is a deliberately small model of that idea.
 
 The model in two sentences
     People who have not adopted yet take up one of the two products at the Bass rate (broadcast p plus
-    word of mouth q, as in :mod:`syslead.diffusion`), and each year a share of owners replace theirs;
+    word of mouth q, as in :mod:`syslead.models.diffusion`), and each year a share of owners replace theirs;
     everyone who chooses picks each product in proportion to how attractive it is. The two products are
     equally good on their own, but the later entrant also brings **complements** (apps, content,
     services) whose value grows with the share of people using it, so its attractiveness is
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .diffusion import META_ANALYSIS_P, META_ANALYSIS_Q
+from syslead.models.diffusion import META_ANALYSIS_P, META_ANALYSIS_Q
 
 __all__ = ["Race", "simulate_entry", "overtake_years"]
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .arguments import share, whole
+from syslead.models.arguments import share, whole
 
 __all__ = [
     "Network",

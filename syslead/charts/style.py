@@ -1,6 +1,6 @@
 """The course's chart style, set in one place.
 
-Cells never call ``plt.style.use`` or set ``figsize``: ``syslead.charts`` applies this style when it is
+Cells never call ``plt.style.use`` or set ``figsize``: ``syslead.charts.base`` applies this style when it is
 imported. Colours are the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), which stays
 distinguishable under the common colour-vision deficiencies; we also vary line style so that charts
 survive greyscale printing.

@@ -59,7 +59,7 @@ def digest(kind: str, value: object) -> str:
 
 
 #: The course's auto-graded questions, by id. Notebook cells refer to them by these ids.
-#: Each reading registers its own in a module of ``syslead.questions`` (one file per reading).
+#: Each reading registers its own in a module of ``syslead.learner.questions`` (one file per reading).
 QUESTIONS: dict[str, Question] = {}
 
 
@@ -67,7 +67,7 @@ def _load_questions() -> None:
     import importlib
     import pkgutil
 
-    from . import questions
+    from syslead.learner import questions
 
     for info in pkgutil.iter_modules(questions.__path__):
         importlib.import_module(f"{questions.__name__}.{info.name}")

@@ -153,8 +153,8 @@ def _preprocessors() -> dict:
 
 
 SANITIZE = ["nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.DeduplicateIds",
-            "syslead.hostile.DropEmptyMetadata", "nbgrader.preprocessors.OverwriteKernelspec",
-            "syslead.hostile.RestoreDeletedChecks", "nbgrader.preprocessors.CheckCellMetadata"]
+            "syslead.grading.hostile.DropEmptyMetadata", "nbgrader.preprocessors.OverwriteKernelspec",
+            "syslead.grading.hostile.RestoreDeletedChecks", "nbgrader.preprocessors.CheckCellMetadata"]
 
 
 def safe_grading(config, kernel: str | None = "syslead-sandbox"):
