@@ -231,7 +231,7 @@ def test_are_hierarchical_and_viral_links_told_apart_by_line_style_not_only_colo
     solid = tuple(np.round(np.array(charts.plt.matplotlib.colors.to_rgb(style.HIERARCHY)), 3))
     dashed = tuple(np.round(np.array(charts.plt.matplotlib.colors.to_rgb(style.NETWORK)), 3))
     assert kinds == {(solid, "-"), (dashed, "--")}
-    charts.plt.close(drawn["fig"])
+    chart_base.plt.close(drawn["fig"])
 
 
 @pytest.mark.parametrize("value", [
