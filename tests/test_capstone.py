@@ -228,8 +228,8 @@ def test_are_hierarchical_and_viral_links_told_apart_by_line_style_not_only_colo
     arrows = [t.arrow_patch for t in drawn["fig"].axes[0].texts if getattr(t, "arrow_patch", None)]
     assert len(arrows) == 6
     kinds = {(tuple(np.round(a.get_edgecolor()[:3], 3)), a.get_linestyle()) for a in arrows}
-    solid = tuple(np.round(np.array(charts.plt.matplotlib.colors.to_rgb(style.HIERARCHY)), 3))
-    dashed = tuple(np.round(np.array(charts.plt.matplotlib.colors.to_rgb(style.NETWORK)), 3))
+    solid = tuple(np.round(np.array(chart_base.plt.matplotlib.colors.to_rgb(style.HIERARCHY)), 3))
+    dashed = tuple(np.round(np.array(chart_base.plt.matplotlib.colors.to_rgb(style.NETWORK)), 3))
     assert kinds == {(solid, "-"), (dashed, "--")}
     chart_base.plt.close(drawn["fig"])
 
