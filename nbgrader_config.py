@@ -28,3 +28,7 @@ c.ClearSolutions.code_stub = {"python": ""}
 c.ClearSolutions.text_stub = (
     "*Write your reflection here: double-click this cell to edit it, then press Shift+Enter.*"
 )
+
+# Each source notebook has a MyST Markdown twin (jupytext) that holds its solutions and mark schemes:
+# it is for authors only, so nbgrader never copies it into release/ or the exchange.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md", "jupytext.toml"]

@@ -274,12 +274,12 @@ def test_is_the_html_self_contained_and_accessible(partly):
 def test_are_both_files_written_and_rewritten_in_place(complete, tmp_path):
     out = tmp_path / "out"
     md, page = collect(complete).write(out)
-    assert (md.name, page.name) == ("my-learning-journal.md", "my-learning-journal.html")
+    assert (md.name, page.name) == ("my-journal.md", "my-journal.html")
     first = page.read_text(encoding="utf-8")
     fill(complete / COURSE[0].name / f"{COURSE[0].name}.ipynb", {COURSE[0].reflections[0]: "Changed my mind."})
     collect(complete).write(out)
     assert page.read_text(encoding="utf-8") != first and "Changed my mind." in md.read_text(encoding="utf-8")
-    assert sorted(p.name for p in out.iterdir()) == ["my-learning-journal.html", "my-learning-journal.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["my-journal.html", "my-journal.md"]
 
 
 def test_does_make_journal_show_what_it_found_and_links_to_download(partly, tmp_path, monkeypatch):
@@ -287,7 +287,7 @@ def test_does_make_journal_show_what_it_found_and_links_to_download(partly, tmp_
     made = make_journal(partly, out="journal")
     assert isinstance(made, Made)
     shown = made._repr_html_()
-    assert '<a href="journal/my-learning-journal.html" download>' in shown
+    assert '<a href="journal/my-journal.html" download>' in shown
     assert f"{made.journal.answered} of {made.journal.expected} reflections answered" in shown
     assert "right-click" in str(made)
 
@@ -312,8 +312,8 @@ def test_is_an_empty_folder_still_a_journal_in_the_notebook(tmp_path, monkeypatc
 def test_does_the_command_write_the_journal_beside_the_notebooks(complete, capsys):
     assert main(["journal", str(complete)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"Wrote {complete.resolve() / 'my-learning-journal.html'}")
-    assert (complete / "my-learning-journal.md").is_file()
+    assert out.startswith(f"Wrote {complete.resolve() / 'my-journal.html'}")
+    assert (complete / "my-journal.md").is_file()
     assert isinstance(collect(complete), Journal)  # the journal files are not mistaken for notebooks
 
 
@@ -346,5 +346,5 @@ def test_does_the_installed_command_run_as_learners_type_it(partly):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "reflections answered" in proc.stdout
-    page = (partly / "my-learning-journal.html").read_text(encoding="utf-8")
+    page = (partly / "my-journal.html").read_text(encoding="utf-8")
     assert html_lib.escape(ANSWER, quote=False)[:60] in page

@@ -35,7 +35,7 @@ from syslead.learner.reflection import ADVICE, STUB, Feedback, feedback
 HELP = "gather your reflections from the course notebooks in a folder into one Markdown and one HTML file"
 
 #: The name the journal's files get, before ".md" and ".html".
-NAME = "my-learning-journal"
+NAME = "my-journal"
 
 
 @dataclass(frozen=True)
