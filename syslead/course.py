@@ -7,7 +7,11 @@ reads them from here, never from code.
 
 Where the manifest is found: the path given; else the nearest ``course.yml`` in the working folder or
 one of its parents (a course checkout, or a tutor's course root); else the copy the installed package
-carries (a learner who only has the package).
+carries (a learner who only has the package), or the checkout an editable install points at.
+
+:func:`check_notebooks` compares the manifest with the source notebooks (graded cells, their kinds and
+points, the cells they name, the ``## `` section titles), and :func:`delimiters` gives nbgrader's own
+solution and hidden-test markers, as nbgrader (and the course's ``nbgrader_config.py``) configure them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from syslead.errors import CourseError
 
 FILE_NAME = "course.yml"
 KINDS = ("question", "reflection")
+TOPIC_KEYS = ("subjects", "ideas", "actions")
 _ID = re.compile(r"^\d\d-[a-z0-9]+(-[a-z0-9]+)*$")
 _GRADE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -83,6 +88,19 @@ class Assignment:
     def points(self) -> float:
         return sum(g.points for g in self.graded)
 
+    @property
+    def cell_ids(self) -> tuple[str, ...]:
+        """Every nbgrader cell id the manifest names: the graded cells, their answer cells and prompts."""
+        ids: list[str] = []
+        for g in self.graded:
+            ids += [x for x in (g.answer_cell, g.id, g.prompt_cell) if x]
+        return tuple(dict.fromkeys(ids))
+
+    @property
+    def source_notebook(self) -> str:
+        """The notebook nbgrader reads (the .md twin's .ipynb), relative to the course root."""
+        return str(Path(self.notebook).with_suffix(".ipynb"))
+
     def cell(self, grade_id: str) -> Graded:
         for g in self.graded:
             if g.id == grade_id:
@@ -108,6 +126,7 @@ class Course:
     assignments: tuple[Assignment, ...]
     late_policy: dict = field(default_factory=dict)
     extensions: dict = field(default_factory=dict)
+    dashboard_demo: tuple[str, ...] = ()
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -125,6 +144,18 @@ class Course:
     def minutes(self) -> int:
         return self.start_page.minutes + sum(a.minutes for a in self.assignments) + self.journal.minutes
 
+    def in_journal_order(self) -> tuple[Assignment, ...]:
+        """The assignments in the order the learning journal shows them."""
+        return tuple(self.assignment(aid) for aid in self.journal_order)
+
+    def graded_cell(self, grade_id: str) -> tuple[Assignment, Graded] | None:
+        """The assignment and graded cell with this nbgrader grade id, or None."""
+        for a in self.assignments:
+            for g in a.graded:
+                if g.id == grade_id:
+                    return a, g
+        return None
+
 
 def find_manifest(start: Path | None = None) -> Path:
     """The course.yml that applies here (see the module's docstring for the order)."""
@@ -133,9 +164,10 @@ def find_manifest(start: Path | None = None) -> Path:
         candidate = folder / FILE_NAME
         if candidate.is_file():
             return candidate
-    packaged = Path(__file__).resolve().parent / FILE_NAME
-    if packaged.is_file():
-        return packaged
+    package = Path(__file__).resolve().parent
+    for candidate in (package / FILE_NAME, package.parent / FILE_NAME):  # a wheel's copy; an editable checkout
+        if candidate.is_file():
+            return candidate
     raise ManifestError(f"No {FILE_NAME} was found in {here} or above it: run this from the course folder, or "
                         f"reinstall the course with 'pip install .'.")
 
@@ -261,10 +293,27 @@ def _check(p: Path, data: object) -> Course:
                 w.fail(gentry, f"its objective {objective!r} is not one of {sorted(objective_ids)}",
                        "name one of the assignment's objective ids")
             topics = g.get("demo_topics") or {}
-            if not isinstance(topics, dict) or not all(isinstance(v, list) for v in topics.values()):
+            if not isinstance(topics, dict):
                 w.fail(gentry, "demo_topics should map subjects, ideas and actions to lists", "see the other entries")
+            for key, value in topics.items():
+                if key == "ratings":
+                    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 20:
+                        w.fail(gentry, f"demo_topics' ratings is {value!r}",
+                               "give how many 1-5 ratings the demo learner lists first, such as 9")
+                elif key not in TOPIC_KEYS:
+                    w.fail(gentry, f"demo_topics has {key!r}", f"use only {', '.join(TOPIC_KEYS)} and ratings")
+                elif not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+                    w.fail(gentry, f"demo_topics' {key} should be a list of phrases", "see the other entries")
+            if topics and kind != "reflection":
+                w.fail(gentry, "only reflections have demo_topics", "move them to a reflection")
+            for key, want in (("answer_cell", "question"), ("prompt_cell", "reflection")):
+                value = g.get(key)
+                if value is not None and (not isinstance(value, str) or not _GRADE_ID.match(value)):
+                    w.fail(gentry, f"{key} is {value!r}", "give the nbgrader grade_id of that cell")
+                if value is not None and kind != want:
+                    w.fail(gentry, f"a {kind} has no {key}", f"remove it, or make the cell a {want}")
             graded.append(Graded(gid, kind, points, objective, g.get("answer_cell"), g.get("prompt_cell"),
-                                 {k: tuple(v) for k, v in topics.items()}))
+                                 {k: (v if k == "ratings" else tuple(v)) for k, v in topics.items()}))
         due = a.get("due")
         if due is not None:
             due = _parse_due(w, entry, due)
@@ -281,12 +330,23 @@ def _check(p: Path, data: object) -> Course:
     for aid in order:
         if aid not in seen_ids:
             w.fail("journal, order", f"{aid!r} is not an assignment", "use the ids listed under assignments")
+    missing = [aid for aid in seen_ids if aid not in order]
+    if missing:
+        w.fail("journal, order", f"{sorted(missing)[0]!r} is missing", "list every assignment once")
+    if len(set(order)) != len(order):
+        w.fail("journal, order", "an assignment appears twice", "list every assignment once")
     late_policy = data.get("late_policy") or {}
     extensions = data.get("extensions") or {}
     for key, value in (("late_policy", late_policy), ("extensions", extensions)):
         if not isinstance(value, dict):
             w.fail(key, "it should be a mapping", "see AUTHORING.md for its form")
-    return Course(p, cid, title, wpm, start, journal, order, tuple(assignments), late_policy, extensions, data)
+    dashboard = data.get("tutor_dashboard") or {}
+    demo = dashboard.get("demo_assignments", []) if isinstance(dashboard, dict) else None
+    if not isinstance(demo, list) or any(aid not in seen_ids for aid in demo):
+        w.fail("tutor_dashboard, demo_assignments", f"{demo!r} is not a list of assignment ids",
+               "use the ids listed under assignments")
+    return Course(p, cid, title, wpm, start, journal, order, tuple(assignments), late_policy, extensions,
+                  tuple(demo), data)
 
 
 def _parse_due(w: _Where, entry: str, value: object) -> _dt.datetime:
@@ -300,3 +360,166 @@ def _parse_due(w: _Where, entry: str, value: object) -> _dt.datetime:
             continue
     w.fail(entry, f"the due date {text!r} is not understood", "write it as 2026-01-20 17:00:00 UTC")
     raise AssertionError  # unreachable: fail() raises
+
+
+# --------------------------------------------------------------------------------------------------
+# The manifest against the notebooks, and nbgrader's own markers
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    """nbgrader's solution and hidden-test markers (``### BEGIN SOLUTION`` is found by the text after ``###``)."""
+
+    begin_solution: str
+    end_solution: str
+    begin_hidden_tests: str
+    end_hidden_tests: str
+
+    def is_solution(self, source: str) -> bool:
+        return self.begin_solution in source
+
+    def solution(self, source: str) -> str | None:
+        """The lines between the first solution markers (without them), or None when there are none."""
+        return _between(source, self.begin_solution, self.end_solution)
+
+    def hidden_tests(self, source: str) -> str | None:
+        return _between(source, self.begin_hidden_tests, self.end_hidden_tests)
+
+
+def _between(source: str, begin: str, end: str) -> str | None:
+    lines = source.split("\n")
+    starts = [i for i, line in enumerate(lines) if begin in line]
+    if not starts:
+        return None
+    ends = [i for i, line in enumerate(lines) if end in line and i > starts[0]]
+    stop = ends[0] if ends else len(lines)
+    return "\n".join(lines[starts[0] + 1:stop])
+
+
+def delimiters(config=None) -> Delimiters:
+    """The markers nbgrader's ClearSolutions and ClearHiddenTests use: their defaults, or as ``config``
+    (a traitlets Config, such as the course's ``nbgrader_config.py``) sets them."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+    if config is None:
+        return _default_delimiters()
+    solutions, tests = ClearSolutions(config=config), ClearHiddenTests(config=config)
+    return Delimiters(solutions.begin_solution_delimeter, solutions.end_solution_delimeter,
+                      tests.begin_test_delimeter, tests.end_test_delimeter)
+
+
+@lru_cache(maxsize=1)
+def _default_delimiters() -> Delimiters:
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+    return Delimiters(ClearSolutions.begin_solution_delimeter.default_value,
+                      ClearSolutions.end_solution_delimeter.default_value,
+                      ClearHiddenTests.begin_test_delimeter.default_value,
+                      ClearHiddenTests.end_test_delimeter.default_value)
+
+
+def section_titles(nb) -> list[str]:
+    """The ``## `` headings of a notebook's text cells, in order (not in code blocks or mark schemes)."""
+    titles = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "markdown" or meta.get("solution"):
+            continue
+        fence = None
+        for line in cell.get("source", "").split("\n"):
+            opener = re.match(r"^\s*(`{3,}|~{3,})", line)
+            if fence:
+                if opener and opener.group(1).startswith(fence):
+                    fence = None
+                continue
+            if opener:
+                fence = opener.group(1)
+                continue
+            if line.startswith("## "):
+                titles.append(line[3:].strip())
+    return titles
+
+
+def _nbgrader_cells(nb) -> dict[str, dict]:
+    found = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if isinstance(meta, dict) and meta.get("grade_id"):
+            found[meta["grade_id"]] = {"type": cell.get("cell_type"), **meta}
+    return found
+
+
+def check_notebooks(course: Course | None = None) -> list[str]:
+    """Where course.yml and the source notebooks disagree: one sentence each (empty when they agree).
+
+    For each assignment: its notebook exists; its first heading is the title; its ``## `` headings are the
+    sections, in order; its graded cells (nbgrader ``grade: true``) are the ones listed under ``graded``,
+    in order, with the same kind (a code cell is a question, a text cell a reflection) and points; and
+    the answer and prompt cells named exist. Also: every folder in source/ is an assignment, and the
+    start page and journal exist. The notebook read is the ``.ipynb`` beside the ``.md`` (run
+    ``python scripts/sync_notebooks.py`` first after editing the ``.md``).
+    """
+    import nbformat
+
+    course = course or load_course()
+    root, name = course.root, course.path.name
+    problems: list[str] = []
+    for page, what in ((course.start_page, "start_page"), (course.journal, "journal")):
+        if not (root / page.notebook).is_file():
+            problems.append(f"{name}, {what}: {page.notebook} does not exist; give the path of the page's .md.")
+    source = root / "source"
+    if source.is_dir():
+        known = {a.id for a in course.assignments}
+        for folder in sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            if folder.name not in known:
+                problems.append(f"source/{folder.name} is not in {name}: add an entry for it under assignments "
+                                f"(see AUTHORING.md), or remove the folder.")
+    for a in course.assignments:
+        entry = f"{name}, assignment {a.id}"
+        md, ipynb = root / a.notebook, root / a.source_notebook
+        if not md.is_file():
+            problems.append(f"{entry}: its notebook {a.notebook} does not exist; write it, or fix the path.")
+            continue
+        if not ipynb.is_file():
+            problems.append(f"{entry}: {a.source_notebook} does not exist yet; run 'python scripts/sync_notebooks.py'.")
+            continue
+        nb = nbformat.read(str(ipynb), as_version=4)
+        first = next((c.source.strip().split("\n")[0] for c in nb.cells if c.cell_type == "markdown"), "")
+        if first != f"# {a.title}":
+            problems.append(f"{entry}: the title is {a.title!r} but the notebook's first heading is {first!r}; "
+                            f"make them the same.")
+        titles, want = section_titles(nb), [s.title for s in a.sections]
+        if titles != want:
+            extra = [t for t in titles if t not in want]
+            lost = [t for t in want if t not in titles]
+            why = (f"the notebook has the section {extra[0]!r} that is not listed" if extra else
+                   f"the section {lost[0]!r} is not a '## ' heading in the notebook" if lost else
+                   "the sections are in another order than the notebook's")
+            problems.append(f"{entry}, sections: {why}; list the notebook's '## ' headings in order: {titles}.")
+        cells = _nbgrader_cells(nb)
+        graded = [gid for gid, m in cells.items() if m.get("grade")]
+        listed = [g.id for g in a.graded]
+        if graded != listed:
+            extra = [g for g in graded if g not in listed]
+            lost = [g for g in listed if g not in graded]
+            why = (f"the notebook's graded cell {extra[0]!r} is not listed" if extra else
+                   f"{lost[0]!r} is not a graded cell of the notebook" if lost else
+                   "the graded cells are in another order than the notebook's")
+            problems.append(f"{entry}, graded: {why}; list them in the notebook's order: {graded}.")
+        for g in a.graded:
+            meta = cells.get(g.id)
+            if not meta or not meta.get("grade"):
+                continue
+            kind = "question" if meta["type"] == "code" else "reflection"
+            gentry = f"{entry}, graded cell {g.id!r}"
+            if kind != g.kind:
+                problems.append(f"{gentry}: it is a {kind} in the notebook ({meta['type']} cell); say kind: {kind}.")
+            if float(meta.get("points", 0)) != float(g.points):
+                problems.append(f"{gentry}: the notebook gives it {meta.get('points')} points, the manifest "
+                                f"{g.points}; make them the same.")
+            for key in ("answer_cell", "prompt_cell"):
+                cell_id = getattr(g, key)
+                if cell_id and cell_id not in cells:
+                    problems.append(f"{gentry}: its {key} {cell_id!r} is not a cell of the notebook; give the "
+                                    f"grade_id of that cell, or remove {key}.")
+    return problems

@@ -20,7 +20,10 @@ from conftest import ROOT, assignments, course_env
 
 from syslead.cli import main
 from syslead.learner import journal
-from syslead.learner.journal import COURSE, Journal, JournalNotice, Made, answer_text, collect, make_journal
+from syslead.learner.journal import Journal, JournalNotice, Made, answer_text, collect, make_journal
+
+#: The course's parts, as the journal reads them from the manifest.
+COURSE = journal.parts(ROOT / "course.yml")
 
 ANSWER = (
     "Last March our safeguarding alert went from the director to heads of service by email. I felt uneasy "
@@ -77,7 +80,8 @@ def partly(tmp_path) -> Path:
 
 
 def test_does_the_course_list_match_the_source_notebooks():
-    assert [p.name for p in COURSE] == assignments()
+    """The manifest's journal order holds every assignment, and its cell ids are the notebooks' own."""
+    assert sorted(p.name for p in COURSE) == assignments()
     for part in COURSE:
         nb = nbformat.read(str(ROOT / "source" / part.name / f"{part.name}.ipynb"), as_version=4)
         meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
@@ -233,8 +237,29 @@ def test_can_an_answer_not_break_the_journals_headings_or_run_code(partly):
     after = text.split("print(\"a code block that never closes\")", 1)[1]
     assert after.lstrip().startswith("```")  # the fence is closed before the journal goes on
     page = found.html()
-    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<script>" not in page and "alert(" not in page  # nh3 removes the script and its text
+    assert "<b>tags</b>" in page and "&lt;b&gt;" not in page  # simple HTML shows as it does in JupyterLab
     assert "<h5>My own heading</h5>" in page and "🎉" in page
+    assert '<a href="https://example.org" rel="noopener noreferrer">link</a>' in page
+
+
+def test_is_html_in_an_answer_formatting_not_code(partly):
+    """Issue 16: the journal's HTML showed <b> literally; links that run code and attributes are dropped."""
+    fill(partly / f"{COURSE[1].name}.ipynb", {COURSE[1].reflections[0]: (
+        'I was <b>really</b> <em>sure</em>. <a href="javascript:alert(1)" onclick="x()">click</a> '
+        '<img src="https://example.org/t.png" onerror="x()"> <span style="color:red">red</span>')})
+    page = collect(partly).html()
+    assert "<b>really</b>" in page and "<em>sure</em>" in page
+    assert "javascript:" not in page and "onclick" not in page and "onerror" not in page and "<img" not in page
+    assert "style=\"color" not in page and "<span>red</span>" in page
+
+
+def test_is_a_title_with_markup_escaped_in_the_page(partly, tmp_path):
+    """Values that are not Markdown (titles, paths, problems) are escaped by the template."""
+    odd = tmp_path / "a <b> folder"
+    shutil.copytree(partly, odd)
+    page = collect(odd).html()
+    assert "a &lt;b&gt; folder" in page and "a <b> folder" not in page
 
 
 class Outline(HTMLParser):

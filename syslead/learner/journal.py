@@ -10,25 +10,31 @@ writes one Markdown file and one self-contained HTML file.
   shows what it found and a link to download the file.
 - In a terminal: ``syslead journal PATH [--out FOLDER]``. A mistake gets one sentence and exit status 2.
 
-Course notebooks are recognised by their nbgrader ``grade_id`` s (see :data:`COURSE`), not by their file
-names, so a renamed or downloaded copy is still found. When a folder holds several copies of the same
+The course's notebooks, their titles and the grade ids of their reflections come from the course manifest,
+``course.yml`` (:func:`parts`, read through :func:`syslead.course.load_course`), in the journal's order.
+Course notebooks are recognised by their nbgrader ``grade_id`` s, not by their file names, so a renamed
+or downloaded copy is still found. When a folder holds several copies of the same
 notebook, the journal uses the one with the most answered reflections (then the one saved last) and
 says so. Unanswered reflections (still nbgrader's text stub) are listed as such; a missing, renamed or
 unreadable notebook is reported in one line and the rest is still compiled. Tutors' copies (with mark
-schemes) are never quoted.
+schemes, found by nbgrader's own solution marker) are never quoted.
+
+Notebooks are read with nbformat. The HTML is made from Jinja2 templates (``templates/``) with
+autoescaping on; a learner's Markdown is rendered with mistune and cleaned with nh3, so simple formatting
+such as ``<b>`` shows as formatting while anything that could run or fetch is removed.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import html
-import json
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from syslead.course import Course, delimiters, load_course
 from syslead.errors import CourseError
 from syslead.learner.reflection import ADVICE, STUB, Feedback, feedback
 
@@ -46,31 +52,32 @@ class Part:
     title: str
     reflections: tuple[str, ...]
     other_ids: tuple[str, ...] = ()
+    prompts: tuple[tuple[str, str], ...] = ()  # (reflection's grade id, its prompt cell's grade id)
 
     @property
     def ids(self) -> frozenset[str]:
         return frozenset(self.reflections + self.other_ids)
 
 
-#: The course's graded notebooks, in course order. tests/test_journal.py checks this against source/.
-COURSE: tuple[Part, ...] = (
-    Part("01-systems-leadership", "Reading 1: Systems leadership, from hierarchical to viral",
-         ("reflection-message", "reflection-absence", "reflection-authority"),
-         ("answer-levels", "check-levels", "answer-absence", "check-absence", "prompt-message", "prompt-absence",
-          "prompt-authority")),
-    Part("02-systems-innovation", "Reading 2: The systems innovator, from products to systems",
-         ("reflection-channels", "reflection-system", "reflection-timing"),
-         ("answer-peak-year", "check-peak-year", "answer-iphone", "check-iphone", "answer-late-entry",
-          "check-late-entry", "prompt-channels", "prompt-system", "prompt-timing")),
-    Part("03-hero-to-host", "Reading 3: From hero to host",
-         ("reflection-hero", "reflection-hosting", "reflection-connections"),
-         ("answer-hero-wait", "check-hero-wait", "answer-crowd", "check-crowd", "answer-window", "check-window",
-          "prompt-hero", "prompt-hosting", "prompt-connections")),
-    Part("04-leading-your-system", "Capstone: leading your system",
-         ("reflection-flows", "reflection-innovation", "reflection-plan", "reflection-final"),
-         ("answer-system", "check-system", "check-flows", "prompt-flows", "prompt-innovation", "prompt-plan",
-          "prompt-final")),
-)
+def parts(course: Course | str | os.PathLike | None = None) -> tuple[Part, ...]:
+    """The course's graded notebooks in the journal's order, from the manifest (``course.yml``): each
+    with its reflections (graded cells of kind reflection) and every other cell id the manifest names."""
+    if not isinstance(course, Course):
+        course = load_course(course)
+    found = []
+    for a in course.in_journal_order():
+        reflections = tuple(g.id for g in a.reflections)
+        prompts = tuple((g.id, g.prompt_cell) for g in a.reflections if g.prompt_cell)
+        found.append(Part(a.id, a.title, reflections, tuple(i for i in a.cell_ids if i not in reflections),
+                          prompts))
+    return tuple(found)
+
+
+def __getattr__(name: str):
+    if name == "COURSE":  # the course found from here, for code that read the old constant
+        return parts()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Folders never searched: hidden ones (.git, .ipynb_checkpoints, .venv) and these.
 SKIP_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages"})
@@ -122,6 +129,7 @@ class Journal:
     copies: dict[str, Copy | None]
     problems: list[str] = field(default_factory=list)
     made: str = ""
+    parts: tuple[Part, ...] = ()
 
     @property
     def reflections(self) -> list[Reflection]:
@@ -133,7 +141,7 @@ class Journal:
 
     @property
     def expected(self) -> int:
-        return sum(len(p.reflections) for p in COURSE)
+        return sum(len(p.reflections) for p in self.parts)
 
     def markdown(self) -> str:
         return _markdown(self)
@@ -171,7 +179,7 @@ def answer_text(source: str) -> str | None:
 
 
 def _is_tutors_copy(source: str) -> bool:
-    return "BEGIN SOLUTION" in source or "Mark scheme (tutors only" in source
+    return delimiters().is_solution(source) or "Mark scheme (tutors only" in source
 
 
 def _split_prompt(source: str) -> tuple[str, str]:
@@ -186,9 +194,9 @@ def _split_prompt(source: str) -> tuple[str, str]:
     return title, body
 
 
-def _identify(ids: set[str]) -> Part | None:
+def _identify(ids: set[str], course: tuple[Part, ...]) -> Part | None:
     best, score = None, 0
-    for part in COURSE:
+    for part in course:
         hits = len(ids & part.ids) + 2 * len(ids & set(part.reflections))
         if hits > score:
             best, score = part, hits
@@ -199,31 +207,49 @@ class Unreadable(Exception):
     """A notebook file that cannot be read; the message says why, in a few words."""
 
 
-def read_notebook(path: Path) -> dict:
-    """A notebook file's JSON, or :class:`Unreadable` with the reason."""
+def read_notebook(path: Path):
+    """A notebook file, read with nbformat (as version 4), or :class:`Unreadable` with the reason."""
+    import nbformat
+    from nbformat.reader import NotJSONError
+
     try:
         if path.stat().st_size > MAX_BYTES:
             raise Unreadable("it is too large to be a course notebook")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise Unreadable("it is not a text file") from None
-    except json.JSONDecodeError as error:
-        raise Unreadable(f"it is not a complete notebook file (broken at line {error.lineno})") from None
     except OSError as error:
         raise Unreadable(f"it could not be opened ({error.strerror or error})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+    try:
+        # capture_validation_error: a notebook that breaks the schema a little is still read, quietly
+        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+    except NotJSONError:
+        raise Unreadable(f"it is not a complete notebook file (broken at line {_broken_line(text)})") from None
+    except Exception:  # nbformat's reader raises several kinds for a file that is not a notebook
+        raise Unreadable("it is not a notebook in the current format (it has no list of cells)") from None
+    if not isinstance(nb.get("cells"), list):
         raise Unreadable("it is not a notebook in the current format (it has no list of cells)")
-    return data
+    return nb
+
+
+def _broken_line(text: str) -> int:
+    import json
+
+    try:
+        json.loads(text)  # only to say where it breaks: nbformat has already refused it
+    except json.JSONDecodeError as error:
+        return error.lineno
+    return 1
 
 
 class TutorsCopy(Exception):
     """A course notebook whose answer cells hold mark schemes (from source/): never quoted."""
 
 
-def read_copy(path: Path, data: dict) -> Copy | None:
+def read_copy(path: Path, data, course: tuple[Part, ...] | None = None) -> Copy | None:
     """The course notebook in ``data``, or None if it is not one; :class:`TutorsCopy` for a tutors' copy."""
     cells = [c for c in data["cells"] if isinstance(c, dict)]
-    part = _identify({_grade_id(c) for c in cells} - {""})
+    part = _identify({_grade_id(c) for c in cells} - {""}, course if course is not None else parts())
     if part is None:
         return None
     title = part.title
@@ -242,7 +268,11 @@ def read_copy(path: Path, data: dict) -> Copy | None:
         if _is_tutors_copy(source):
             raise TutorsCopy(str(path))
         prompt_title, prompt = "", ""
-        for cell in reversed(cells[:index]):
+        prompt_id = dict(part.prompts).get(gid)
+        named = next((c for c in cells if prompt_id and _grade_id(c) == prompt_id), None)
+        if named is not None:  # the prompt cell the manifest names
+            prompt_title, prompt = _split_prompt(_text(named.get("source")))
+        for cell in [] if named is not None else reversed(cells[:index]):  # else the locked text above
             meta = (cell.get("metadata") or {}).get("nbgrader") or {}
             if cell.get("cell_type") == "markdown" and isinstance(meta, dict) and meta.get("locked") \
                     and not meta.get("solution"):
@@ -278,12 +308,15 @@ def _where(path: Path, folder: Path) -> str:
         return str(path)
 
 
-def collect(folder: str | os.PathLike) -> Journal:
+def collect(folder: str | os.PathLike, course: Course | str | os.PathLike | None = None) -> Journal:
     """Find the course notebooks under ``folder`` and read every reflection (with feedback) from them.
 
-    Raises :class:`CourseError` only when ``folder`` is not a folder; every problem with a notebook
-    becomes one line in ``journal.problems``.
+    ``course`` is the manifest (a :class:`syslead.course.Course` or the path of a ``course.yml``); by
+    default the one that applies in the working folder. Raises :class:`CourseError` only when ``folder``
+    is not a folder or the manifest cannot be read; every problem with a notebook becomes one line in
+    ``journal.problems``.
     """
+    course_parts = parts(course)
     root = Path(folder).expanduser()
     if not root.exists():
         raise CourseError(f"There is no folder called {str(folder)!r}: give the folder that holds your course "
@@ -292,7 +325,7 @@ def collect(folder: str | os.PathLike) -> Journal:
         raise CourseError(f"{str(folder)!r} is a file, not a folder: give the folder that holds your course "
                           f"notebooks, for example {str(root.parent)!r}.")
     root = root.resolve()
-    copies: dict[str, list[Copy]] = {p.name: [] for p in COURSE}
+    copies: dict[str, list[Copy]] = {p.name: [] for p in course_parts}
     unreadable_lines: list[str] = []
     problems: list[str] = []
     unreadable: dict[str, str] = {}
@@ -306,7 +339,7 @@ def collect(folder: str | os.PathLike) -> Journal:
             unreadable[path.stem] = _where(path, root)
             continue
         try:
-            copy = read_copy(path, data)
+            copy = read_copy(path, data, course_parts)
         except TutorsCopy:
             tutors += 1
             continue
@@ -314,7 +347,7 @@ def collect(folder: str | os.PathLike) -> Journal:
             copies[copy.part.name].append(copy)
 
     chosen: dict[str, Copy | None] = {}
-    for part in COURSE:
+    for part in course_parts:
         found = sorted(copies[part.name], key=lambda c: (c.answered, c.modified), reverse=True)
         if not found:
             chosen[part.name] = None
@@ -341,7 +374,7 @@ def collect(folder: str | os.PathLike) -> Journal:
                         f"source/, with mark schemes): the journal quotes only learners' answers.")
     problems = unreadable_lines + problems
     made = _dt.datetime.now().strftime("%d %B %Y at %H:%M").lstrip("0")
-    return Journal(root, chosen, problems, made)
+    return Journal(root, chosen, problems, made, course_parts)
 
 
 def _when(timestamp: float) -> str:
@@ -424,7 +457,7 @@ def _markdown(journal: Journal) -> str:
            f"{journal.answered} of {journal.expected} reflections answered.", ""]
     if journal.problems:
         out += ["## Notes", ""] + [f"- {line}" for line in journal.problems] + [""]
-    for part in COURSE:
+    for part in journal.parts:
         copy = journal.copies.get(part.name)
         out += [f"## {copy.title if copy else part.title}", ""]
         if copy is None:
@@ -452,31 +485,25 @@ def _markdown(journal: Journal) -> str:
 # HTML
 # ---------------------------------------------------------------------------------------------------
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.55;
-       color: #1a1a1a; background: #ffffff; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }
-h1, h2, h3, h4 { line-height: 1.25; }
-h2 { border-top: 2px solid #333333; padding-top: 1rem; margin-top: 2.5rem; }
-h3 { margin-top: 2rem; }
-h4 { margin-bottom: 0.3rem; }
-blockquote { border-left: 4px solid #0072B2; margin: 0 0 1rem 0; padding: 0.1rem 1rem; background: #f4f8fb; }
-.answer { border: 1px solid #999999; border-radius: 4px; padding: 0.2rem 1rem; }
-.feedback { font-size: 0.95rem; }
-.unanswered, .missing { font-style: italic; }
-pre, code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.9em; }
-pre { white-space: pre-wrap; background: #f4f4f4; padding: 0.5rem; }
-table { border-collapse: collapse; } th, td { border: 1px solid #999999; padding: 0.2rem 0.5rem; }
-a { color: #0057a0; }
-@media print { body { max-width: none; margin: 0; } h2 { break-before: page; } a { color: inherit; } }
-"""
+#: The HTML a learner's Markdown may keep: formatting, lists, links, tables, code; nothing that runs,
+#: fetches or styles (nh3 drops every other tag and attribute, and any link that is not http(s) or mailto).
+_TAGS = {"p", "br", "hr", "b", "strong", "i", "em", "u", "s", "del", "ins", "mark", "sub", "sup", "small",
+         "code", "pre", "kbd", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5",
+         "h6", "a", "table", "thead", "tbody", "tr", "th", "td", "span", "abbr"}
+_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
 
 
-def _markdown_to_html(text: str, demote: int = 0) -> str:
-    """Markdown to HTML with any raw HTML escaped (so a learner's text can never run as code)."""
+def _markdown_to_html(text: str, demote: int = 0):
+    """A learner's Markdown as safe HTML: rendered by mistune (raw HTML kept, as JupyterLab shows it),
+    then cleaned by nh3, so ``<b>`` is bold and ``<script>`` is gone."""
     import mistune
+    import nh3
+    from markupsafe import Markup
 
-    body = mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])(_demote(text, demote))
-    return re.sub(r"<img\b[^>]*>", lambda m: m.group() if "alt=" in m.group() else m.group()[:-1] + ' alt="">', body)
+    body = mistune.create_markdown(escape=False, plugins=["strikethrough", "table"])(_demote(text, demote))
+    clean = nh3.clean(body, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                      link_rel="noopener noreferrer")
+    return Markup(clean)  # noqa: S704 - cleaned by nh3 just above
 
 
 def _slug(text: str, used: set[str]) -> str:
@@ -488,58 +515,35 @@ def _slug(text: str, used: set[str]) -> str:
     return slug
 
 
+@lru_cache(maxsize=1)
+def _templates():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=PackageLoader("syslead.learner", "templates"),
+                      autoescape=select_autoescape(["html", "j2"], default=True), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["markdown"] = _markdown_to_html
+    return env
+
+
+def _render(template: str, **values) -> str:
+    return _templates().get_template(template).render(**values)
+
+
 def _html(journal: Journal) -> str:
-    e = html.escape
     used: set[str] = set()
-    parts, contents = [], []
-    for part in COURSE:
+    sections = []
+    for part in journal.parts:
         copy = journal.copies.get(part.name)
         title = copy.title if copy else part.title
         slug = _slug(title, used)
-        count = f"{copy.answered} of {len(copy.reflections)} answered" if copy else "not found"
-        contents.append(f'<li><a href="#{slug}">{e(title)}</a> ({count})</li>')
-        parts.append(f'<section aria-labelledby="{slug}"><h2 id="{slug}">{e(title)}</h2>')
-        if copy is None:
-            parts.append('<p class="missing">Not found: this notebook was not in the folder, so its reflections '
-                         'are missing here.</p></section>')
-            continue
-        parts.append(f"<p>From <code>{e(_where(copy.path, journal.folder))}</code>, saved "
-                     f"{e(_when(copy.modified))}.</p>")
-        for r in copy.reflections:
-            rid = _slug(f"{slug}-{r.grade_id}", used)
-            parts.append(f'<article aria-labelledby="{rid}"><h3 id="{rid}">{e(r.title)}</h3><h4>The question</h4>')
-            parts.append(f"<blockquote>{_markdown_to_html(r.prompt, 4)}</blockquote>" if r.prompt else
-                         '<p class="missing">The question is not in this copy of the notebook.</p>')
-            parts.append("<h4>My answer</h4>")
-            if not r.answered:
-                parts.append('<p class="unanswered">Not answered yet.</p></article>')
-                continue
-            parts.append(f'<div class="answer">{_markdown_to_html(r.answer, 4)}</div>')
-            if r.feedback is not None:
-                items = "".join(f"<li>{e(line)}</li>" for line in feedback_lines(r.feedback))
-                parts.append(f'<h4>Feedback (advice, not a grade)</h4><ul class="feedback">{items}</ul>')
-            parts.append("</article>")
-        parts.append("</section>")
-    notes = ""
-    if journal.problems:
-        notes = ('<section aria-labelledby="notes"><h2 id="notes">Notes</h2><ul>'
-                 + "".join(f"<li>{e(line)}</li>" for line in journal.problems) + "</ul></section>")
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<title>My learning journal: systems leadership</title>\n"
-        f"<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
-        "<h1>My learning journal</h1>\n"
-        f"<p><em>Systems leadership: an open Jupyter course.</em> Made on {e(journal.made)} from the course "
-        f"notebooks in <code>{e(str(journal.folder))}</code>. {journal.answered} of {journal.expected} "
-        "reflections answered.</p>\n"
-        f'<nav aria-label="Contents"><h2>Contents</h2><ul>{"".join(contents)}</ul></nav>\n'
-        f"{notes}\n{''.join(parts)}\n"
-        '<section aria-labelledby="about"><h2 id="about">About the feedback</h2>'
-        f"<p>{e(ADVICE)} It reads your text for the six stages of Gibbs' reflective cycle (Gibbs 1988): "
-        "description, feelings, evaluation, analysis, conclusion and action plan.</p></section>\n"
-        "</main>\n</body>\n</html>\n"
-    )
+        reflections = [{"r": r, "id": _slug(f"{slug}-{r.grade_id}", used),
+                        "feedback": feedback_lines(r.feedback) if r.feedback is not None else None}
+                       for r in (copy.reflections if copy else [])]
+        sections.append({"title": title, "slug": slug, "nb": copy, "reflections": reflections,
+                         "where": _where(copy.path, journal.folder) if copy else "",
+                         "when": _when(copy.modified) if copy else ""})
+    return _render("journal.html.j2", journal=journal, sections=sections, advice=ADVICE)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -593,24 +597,10 @@ class Made:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        e = html.escape
         j = self.journal
-        found = "".join(
-            f"<li>{e(c.title)}: {c.answered} of {len(c.reflections)} reflections answered</li>" if c else
-            f"<li>{e(p.title)}: not found</li>"
-            for p, c in ((p, j.copies.get(p.name)) for p in COURSE))
-        notes = ("<p><strong>Notes</strong></p><ul>" + "".join(f"<li>{e(line)}</li>" for line in j.problems)
-                 + "</ul>") if j.problems else ""
-        html_link, md_link = e(self._link(self.html_path), quote=True), e(self._link(self.markdown_path), quote=True)
-        return (
-            '<section class="syslead-journal" aria-label="Your learning journal">'
-            f"<p><strong>✓ Your learning journal is ready:</strong> {j.answered} of {j.expected} reflections "
-            f"answered.</p><ul>{found}</ul>{notes}"
-            f'<p>Download it: <a href="{html_link}" download>{e(self.html_path.name)}</a> (opens in any web '
-            f'browser, and prints well) or <a href="{md_link}" download>{e(self.markdown_path.name)}</a> (plain '
-            "text). If a link does not download, right-click the file in the file browser on the left and "
-            "choose <em>Download</em>.</p></section>"
-        )
+        return _render("journal-made.html.j2", journal=j, found=[(p, j.copies.get(p.name)) for p in j.parts],
+                       html_path=self.html_path, markdown_path=self.markdown_path,
+                       html_link=self._link(self.html_path), markdown_link=self._link(self.markdown_path))
 
 
 @dataclass(frozen=True)
@@ -625,17 +615,18 @@ class JournalNotice:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return f'<p class="syslead-journal">✗ {html.escape(self.text)}</p>'
+        return _render("journal-notice.html.j2", text=self.text)
 
 
-def make_journal(folder: str | os.PathLike = "..", out: str | os.PathLike = ".", name: str = NAME) -> Made | JournalNotice:
+def make_journal(folder: str | os.PathLike = "..", out: str | os.PathLike = ".", name: str = NAME,
+                 course: Course | str | os.PathLike | None = None) -> Made | JournalNotice:
     """Gather the reflections from the course notebooks under ``folder`` and write the journal into ``out``.
 
     For notebooks: never raises. Shows how many reflections were found, one line per problem, and links
     to download the two files.
     """
     try:
-        journal = collect(folder)
+        journal = collect(folder, course)
         md_path, html_path = journal.write(out, name)
     except CourseError as error:
         return JournalNotice(str(error))
@@ -650,10 +641,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="the folder to write the journal into (default: PATH)")
     parser.add_argument("--name", default=NAME, help=f"the journal's file name, without .md or .html "
                                                      f"(default: {NAME})")
+    parser.add_argument("--course", default=None, metavar="COURSE_YML",
+                        help="the course manifest (default: the course.yml of the course you are in)")
 
 
 def run(args: argparse.Namespace) -> int:
-    journal = collect(args.path)
+    journal = collect(args.path, args.course)
     if not any(journal.copies.values()):
         raise CourseError(f"No course notebooks were found in {str(args.path)!r} or its subfolders: give the "
                           f"folder where you keep them (the journal finds them by their questions, whatever "
