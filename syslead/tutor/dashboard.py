@@ -21,9 +21,12 @@ from syslead.charts.base import Chart, figure, render
 from syslead.errors import CourseError
 from syslead.tutor.course import CONFIG_FILE, Course
 
-#: Assignments the fallback demo uses when the course has them: their notebooks autograde in seconds.
-#: (Reading 1's slider cell makes nbclient wait for Execute.timeout under nbgrader; see the README.)
-DEMO_ASSIGNMENTS = ("02-systems-innovation", "03-hero-to-host")
+
+def demo_assignments(root: Path | None = None) -> tuple[str, ...]:
+    """The assignments the fallback demo grades: course.yml's ``tutor_dashboard: demo_assignments``."""
+    from syslead.course import load_course
+
+    return load_course(root).dashboard_demo
 
 
 @dataclass
@@ -123,8 +126,9 @@ def load_or_demo(start: str | Path | None = None, *, learners: int = 6, seed: in
 
     folder = Path(tempfile.mkdtemp(prefix="syslead-dashboard-")) / "demo-course"
     source = root if root is not None else None
-    available = Course.find(source).source_assignments() if source else list(DEMO_ASSIGNMENTS)
-    chosen = [a for a in DEMO_ASSIGNMENTS if a in available] or available[:2]
+    wanted = demo_assignments(source)
+    available = Course.find(source).source_assignments() if source else list(wanted)
+    chosen = [a for a in wanted if a in available] or available[:2]
     cohort_made = build(folder, learners=learners, assignments=chosen, seed=seed, jobs=2, source_root=source,
                         progress=False, quiet=True)
     cohort = load(Course.find(cohort_made.root))

@@ -31,13 +31,14 @@ from pathlib import Path
 
 import nbformat
 
+from syslead.course import Delimiters, delimiters, load_course
 from syslead.errors import CourseError
 from syslead.tutor.backup import writing
 from syslead.tutor.course import Course, find_root, load_config
 
 HELP = "build a synthetic cohort (complete, partial, blank, wrong, late) and run it through nbgrader"
 
-COURSE_PARTS = ["source", "release", "notebooks", "data", "nbgrader_config.py"]
+COURSE_PARTS = ["source", "release", "notebooks", "data", "nbgrader_config.py", "course.yml"]
 
 #: The first due date of the demo term (UTC); later assignments are due a week apart.
 FIRST_DUE = dt.datetime(2025, 1, 20, 17, 0)
@@ -79,72 +80,8 @@ SERVICES = (
     ("a benefits and revenues service", "the customer contact centre", "the team leader"),
 )
 
-#: What each reflection is about, per question: a subject from the learner's work, an idea from the
-#: reading, and a concrete next step.
-TOPICS = {
-    "reflection-message": (
-        ("the new safeguarding referral form", "the winter escalation plan", "a change to our lone-working policy",
-         "the move to a new case recording system"),
-        ("the cascade down the hierarchy", "the way the network reached people the cascade missed"),
-        ("ask two team leads and the practitioner forum to pass the next change on",
-         "check after a week who has heard, instead of assuming the email did it"),
-    ),
-    "reflection-absence": (
-        ("sign-off for emergency payments", "out-of-hours decisions about placements", "the rota for home visits",
-         "approval of discharge packages"),
-        ("a single point of failure in the hierarchy", "the extra routes a network gives when someone is away"),
-        ("name a deputy for each decision and write down who else can approve",
-         "set up a shared channel so that cover does not depend on one inbox"),
-    ),
-    "reflection-authority": (
-        ("joint visits with the community mental health team", "a shared plan with the local housing association",
-         "data sharing with the clinical commissioning group", "a youth club run by volunteers"),
-        ("leading without formal authority", "the decline of deference the thinkpiece describes"),
-        ("spend time with the other team before I need something from them",
-         "agree a shared goal first and let the plan come from both sides"),
-    ),
-    "reflection-channels": (
-        ("the new falls assessment", "online booking for appointments", "the strengths-based assessment",
-         "a digital referral portal"),
-        ("broadcast against word of mouth", "the p and q of the Bass model"),
-        ("find the teams that already use it well and let them show others",
-         "cut the launch events and pay for time for peer demonstrations"),
-    ),
-    "reflection-system": (
-        ("a social prescribing scheme", "the integrated front door", "a community hub in the library",
-         "a tenancy sustainment service"),
-        ("the complements a service depends on", "Leadbeater's point that innovations are systems, not products"),
-        ("map the rules, data and funding a new service needs before we launch it",
-         "bring the owners of the IT and the budget into the design from the start"),
-    ),
-    "reflection-timing": (
-        ("the ten-year contract for home care", "the choice of a case management platform",
-         "the design of the new health centre", "a five-year commissioning framework"),
-        ("arriving late when people choose again and again", "decisions that lock us in for years"),
-        ("keep the next IT decision open for a pilot year",
-         "write break clauses into the contract so that we can choose again"),
-    ),
-    "reflection-hero": (
-        ("the inspection last autumn", "a serious case review", "the budget round", "a winter crisis on the wards"),
-        ("the belief that leaders have the answers", "the belief that high risk needs high control"),
-        ("ask the people closest to the problem before I decide",
-         "let the team lead the next incident review and stay in the room only as a host"),
-    ),
-    "reflection-hosting": (
-        ("my ratings on the nine hosting practices", "how I run our weekly team meeting",
-         "a workshop I hosted with families", "the way I chair the partnership board"),
-        ("hosting rather than heroics", "creating conditions instead of giving answers"),
-        ("open the next three team meetings with a question from the team and say less myself",
-         "ask a colleague to observe one meeting by the end of the month and tell me how much I talked"),
-    ),
-    "reflection-connections": (
-        ("a peer support group for carers", "the front-line workaround for urgent repairs",
-         "a walking group started by a health visitor", "the informal network of school business managers"),
-        ("the life cycle of emergence", "Berkana's Two Loops"),
-        ("name the group at the next partnership meeting and connect it with the two other areas",
-         "find a small budget to nourish it without taking it over"),
-    ),
-}
+#: What each reflection is about (a subject from the learner's work, an idea from the reading, a concrete
+#: next step) comes from the course manifest: each reflection's ``demo_topics`` in course.yml.
 GENERIC_TOPIC = (
     ("a recent change in my service",),
     ("the idea from the reading",),
@@ -270,9 +207,19 @@ def make_learners(n: int, assignments: list[str], seed: int) -> list[Learner]:
     return learners
 
 
-def write_reflection(rng: random.Random, grade_id: str, learner: Learner, depth: int) -> str:
+def topics(grade_id: str, course=None) -> dict:
+    """The demo topics of one reflection, from the manifest (``demo_topics``), else generic ones."""
+    found = (course or load_course()).graded_cell(grade_id)
+    given = dict(found[1].demo_topics) if found else {}
+    subjects, ideas, actions = GENERIC_TOPIC
+    return {"subjects": given.get("subjects", subjects), "ideas": given.get("ideas", ideas),
+            "actions": given.get("actions", actions), "ratings": given.get("ratings", 0)}
+
+
+def write_reflection(rng: random.Random, grade_id: str, learner: Learner, depth: int, course=None) -> str:
     """A reflection at one of Kember et al.'s four depths (1 habitual action ... 4 critical reflection)."""
-    subjects, ideas, actions = TOPICS.get(grade_id, GENERIC_TOPIC)
+    topic = topics(grade_id, course)
+    subjects, ideas, actions = topic["subjects"], topic["ideas"], topic["actions"]
     service, team, role = learner.service
     fill = dict(service=service, team=team, role=role, subject=rng.choice(subjects), idea=rng.choice(ideas),
                 action=rng.choice(actions))
@@ -289,9 +236,9 @@ def write_reflection(rng: random.Random, grade_id: str, learner: Learner, depth:
         other = [a for a in actions if a != fill["action"]]
         if other:
             parts.append(rng.choice(ACT).replace("{action}", other[0]))
-    if grade_id == "reflection-hosting" and depth >= 2:
-        ratings = ", ".join(str(rng.randint(1, 5)) for _ in range(9))
-        parts.insert(0, f"My ratings on the nine practices: {ratings}.")
+    if topic["ratings"] and depth >= 2:  # a reflection that asks the learner to rate themselves first
+        ratings = ", ".join(str(rng.randint(1, 5)) for _ in range(topic["ratings"]))
+        parts.insert(0, f"My ratings on the {_count(topic['ratings'])} practices: {ratings}.")
     text = " ".join(dict.fromkeys(p.format(**fill) for p in parts))  # no sentence twice
     if depth >= 3 and rng.random() < 0.5:  # some learners write in paragraphs
         sentences = re.split(r"(?<=\.) ", text)
@@ -300,9 +247,17 @@ def write_reflection(rng: random.Random, grade_id: str, learner: Learner, depth:
     return text
 
 
-def _solution_value(code: str) -> tuple[str, str] | None:
-    """('levels', '3') from an answer cell's solution lines."""
-    m = re.search(r"### BEGIN SOLUTION\n\s*(\w+)\s*=\s*(.+?)\s*\n### END SOLUTION", code)
+_NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _count(n: int) -> str:
+    return _NUMBERS[n] if n < len(_NUMBERS) else str(n)
+
+
+def _solution_value(code: str, markers: Delimiters | None = None) -> tuple[str, str] | None:
+    """('levels', '3') from an answer cell's solution lines (between nbgrader's solution markers)."""
+    solution = (markers or delimiters()).solution(code)
+    m = re.fullmatch(r"\s*(\w+)\s*=\s*(.+?)\s*", solution or "")
     return (m.group(1), m.group(2)) if m else None
 
 
@@ -315,20 +270,21 @@ def _wrong(value: str) -> str:
     return "None"
 
 
-def answers_from_source(source_nb: Path) -> dict[str, tuple[str, str]]:
+def answers_from_source(source_nb: Path, markers: Delimiters | None = None) -> dict[str, tuple[str, str]]:
     """grade_id of each answer cell -> (variable, right value), read from the source notebook."""
     nb = nbformat.read(str(source_nb), as_version=4)
     found = {}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
-            value = _solution_value(cell.source)
+            value = _solution_value(cell.source, markers)
             if value:
                 found[meta["grade_id"]] = value
     return found
 
 
-def answer(path: Path, kind: str, learner: Learner, right: dict[str, tuple[str, str]], rng: random.Random) -> None:
+def answer(path: Path, kind: str, learner: Learner, right: dict[str, tuple[str, str]], rng: random.Random,
+           course=None) -> None:
     """Fill in a fetched notebook the way a learner of this kind would."""
     if kind == "blank":
         return
@@ -360,7 +316,7 @@ def answer(path: Path, kind: str, learner: Learner, right: dict[str, tuple[str, 
         if kind == "wrong" and rng.random() < 0.6:
             cell.source = rng.choice(SHORT_WRONG)
         else:
-            cell.source = write_reflection(rng, gid, learner, depths[i])
+            cell.source = write_reflection(rng, gid, learner, depths[i], course)
     nbformat.write(nb, str(path))
 
 
@@ -398,7 +354,8 @@ def build(dest: Path, *, learners: int = 60, assignments: list[str] | None = Non
     source_root = find_root(source_root) if source_root else _default_source_root()
     dest = Path(dest).resolve()
     copy_course(source_root, dest)
-    available = Course(dest, load_config(dest)).source_assignments()
+    in_source = set(Course(dest, load_config(dest)).source_assignments())
+    available = [a.id for a in load_course(dest).assignments if a.id in in_source]  # in course order
     if assignments is None:
         assignments = available
     unknown = [a for a in assignments if a not in available]
@@ -407,6 +364,8 @@ def build(dest: Path, *, learners: int = 60, assignments: list[str] | None = Non
                           f"{', '.join(available)}): check the name.")
 
     config = load_config(dest)
+    manifest = load_course(dest)  # the copy's course.yml: its demo topics
+    markers = delimiters(config)  # the solution markers as this course's nbgrader is configured
     config.Exchange.root = str(dest / "exchange")
     (dest / "exchange").mkdir(exist_ok=True)
     (dest / "exchange").chmod(0o777)  # as nbgrader makes it: learners on a shared machine write into it
@@ -434,7 +393,7 @@ def build(dest: Path, *, learners: int = 60, assignments: list[str] | None = Non
                 _check(api.release_assignment(name), f"release {name}")
             for i, name in enumerate(assignments):
                 due = FIRST_DUE + dt.timedelta(weeks=i)
-                right = answers_from_source(dest / "source" / name / f"{name}.ipynb")
+                right = answers_from_source(dest / "source" / name / f"{name}.ipynb", markers)
                 for learner in cohort.learners:
                     kind = learner.kinds[name]
                     if kind == "missing":
@@ -448,7 +407,7 @@ def build(dest: Path, *, learners: int = 60, assignments: list[str] | None = Non
                     fetch.assignment_dir = str(home)
                     fetch.start()
                     for path in sorted((home / name).glob("*.ipynb")):
-                        answer(path, kind, learner, right, rng)
+                        answer(path, kind, learner, right, rng, manifest)
                     if kind == "late":
                         when = due + dt.timedelta(hours=rng.randint(2, 72), minutes=rng.randint(0, 59))
                     else:
