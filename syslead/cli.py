@@ -6,7 +6,10 @@ Each command lives in its own module, which provides::
     def add_arguments(parser: argparse.ArgumentParser) -> None: ...
     def run(args: argparse.Namespace) -> int: ...     # 0 on success
 
-and is listed in :data:`COMMANDS` below. A command reports a mistake by raising
+and is listed in :data:`COMMANDS` below. Only the module of the command that runs is imported (the
+command list reads each module's ``HELP`` line from its source without importing it), so ``syslead
+--help`` works where a tutor-only module cannot load (no ``fcntl`` on Windows, no nbgrader).
+A command reports a mistake by raising
 :class:`syslead.errors.CourseError` with one plain sentence that says what is wrong and what to do;
 ``main`` prints it (no traceback) and exits with status 2.
 """
@@ -14,7 +17,9 @@ and is listed in :data:`COMMANDS` below. A command reports a mistake by raising
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
+import importlib.util
 import sys
 
 from syslead import __version__
@@ -33,7 +38,30 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def help_line(module_name: str) -> str:
+    """A command module's ``HELP`` string, read from its source file (the module is not imported)."""
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or not spec.origin:
+        return ""
+    tree = ast.parse(open(spec.origin, encoding="utf-8").read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "HELP" for t in node.targets):
+            try:
+                return str(ast.literal_eval(node.value))
+            except ValueError:
+                return ""
+    return ""
+
+
+def _chosen(argv: list[str]) -> str | None:
+    """The command named on the command line (the first word that is one), if any."""
+    return next((a for a in argv if a in COMMANDS), None)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the chosen command's module is imported (to add its options)."""
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = _chosen(argv)
     parser = argparse.ArgumentParser(
         prog="syslead",
         description="Tools for the systems leadership course. Run tutor commands from the course root "
@@ -42,15 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"syslead {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
-        module = importlib.import_module(module_name)
-        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(command)
-        command.set_defaults(_run=module.run)
+        text = help_line(module_name)
+        command = sub.add_parser(name, help=text, description=text)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(command)
+            command.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
