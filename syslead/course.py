@@ -112,6 +112,7 @@ class Assignment:
 class Page:
     notebook: str
     minutes: int
+    summary: str = ""  # what the page is, for the course map
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,10 @@ def _check(p: Path, data: object) -> Course:
     def page(key: str) -> Page:
         d = _need(w, data, key, "the top level", dict, f"add a '{key}:' section with notebook and minutes")
         nb = _need(w, d, "notebook", key, str, "give the notebook's .md twin, such as notebooks/00-start-here.md")
-        return Page(nb, _minutes(w, d, key))
+        summary = d.get("summary", "")
+        if not isinstance(summary, str):
+            w.fail(key, f"'summary' should be text, not {summary!r}", "say in a line what the page is")
+        return Page(nb, _minutes(w, d, key), summary)
 
     start, journal = page("start_page"), page("journal")
     raw_assignments = _need(w, data, "assignments", "the top level", list, "list the assignments in course order")

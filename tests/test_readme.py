@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import BIN, ROOT, assignments, course_env
+from conftest import BIN, ROOT, course_env
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -38,13 +38,7 @@ def test_binder_badge_opens_the_start_page():
     assert re.search(r"https://mybinder\.org/v2/gh/[^)\s]+\?urlpath=lab/tree/notebooks/00-start-here\.ipynb", README)
 
 
-def test_readme_course_map_matches_the_notebooks():
-    for name in assignments():
-        row = next(line for line in README.splitlines() if f"release/{name}/{name}.ipynb" in line)
-        minutes = int(re.search(r"\| (\d+) minutes \|$", row).group(1))
-        start = json.loads((ROOT / "source" / name / f"{name}.ipynb").read_text())["cells"][0]["source"]
-        found = re.search(r"Reading: (\d+) minutes\. Exercises: (\d+) minutes\.", "".join(start))
-        assert int(found.group(1)) + int(found.group(2)) == minutes, name
+# The README's course map is made from course.yml and checked against it in tests/test_course.py.
 
 
 def free_port() -> int:

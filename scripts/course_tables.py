@@ -1,0 +1,185 @@
+"""Write the course map and each notebook's table of times from the course manifest, course.yml.
+
+    python scripts/course_tables.py            # write the tables, sync the notebook pairs, regenerate release/
+    python scripts/course_tables.py --check    # change nothing; list what disagrees with course.yml
+
+The tables live between marker comments, and only there:
+
+- ``<!-- course-map:start -->`` ... ``<!-- course-map:end -->`` in README.md and in the start page's .md;
+- ``<!-- times:start -->`` ... ``<!-- times:end -->`` in each assignment's .md (the "Time." line and a row
+  per ``## `` section), in the start page and in the journal (their "Time." line).
+
+After writing, every changed .md is synced into its .ipynb (scripts/sync_notebooks.py) and each changed
+assignment's release/ copy is made again with ``nbgrader generate_assignment NAME --force``. ``--check``
+also compares course.yml with the source notebooks (syslead.course.check_notebooks: titles, sections,
+graded cells and points) and fails, with one line per problem, when anything disagrees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from syslead.course import Course, check_notebooks, load_course  # noqa: E402
+
+MAP = ("<!-- course-map:start -->", "<!-- course-map:end -->")
+TIMES = ("<!-- times:start -->", "<!-- times:end -->")
+NOTE = "<!-- made from course.yml by scripts/course_tables.py: edit the minutes there, then run it -->"
+
+
+def _minutes(n: int) -> str:
+    return f"{n} minute{'' if n == 1 else 's'}"
+
+
+def course_map(course: Course, *, from_folder: str) -> str:
+    """The course map as a Markdown table, with links relative to ``from_folder`` (``""`` is the root).
+
+    The README lists the start page as row 0; the start page does not list itself."""
+    up = "../" * len(Path(from_folder).parts)
+    rows = ["| | reading | notebook | time |", "|---|---|---|---|"]
+    start = course.start_page
+    start_ipynb = str(Path(start.notebook).with_suffix(".ipynb"))
+    if from_folder != str(Path(start.notebook).parent):
+        rows.append(f"| 0 | {start.summary} | [`{start_ipynb}`]({up}{start_ipynb}) | {_minutes(start.minutes)} |")
+    for number, a in enumerate(course.assignments, start=1):
+        target = f"release/{a.id}/{a.id}.ipynb"
+        rows.append(f"| {number} | {a.reading} | [`{a.id}`]({up}{target}) | {_minutes(a.minutes)} |")
+    journal = course.journal
+    journal_ipynb = str(Path(journal.notebook).with_suffix(".ipynb"))
+    shown = journal_ipynb if not from_folder else Path(journal_ipynb).name
+    link = f"{up}{journal_ipynb}" if from_folder != str(Path(journal_ipynb).parent) else Path(journal_ipynb).name
+    rows.append(f"| | {journal.summary} | [`{shown}`]({link}) | {_minutes(journal.minutes)} |")
+    return "\n".join(rows)
+
+
+def times_table(minutes: int, sections: list[tuple[str, int]] | None = None) -> str:
+    """The "Time." line and, for an assignment, a row per section."""
+    if not sections:
+        return f"**Time.** {_minutes(minutes)}."
+    rows = [f"**Time.** About {_minutes(minutes)} in all:", "", "| section | minutes |", "|---|---|"]
+    rows += [f"| {title} | {m} |" for title, m in sections]
+    return "\n".join(rows)
+
+
+def _block(markers: tuple[str, str], body: str) -> str:
+    return f"{markers[0]}\n{NOTE}\n{body}\n{markers[1]}"
+
+
+def replace_block(text: str, markers: tuple[str, str], body: str, where: str) -> str:
+    """``text`` with the part between the markers replaced; a one-sentence error when they are missing."""
+    begin, end = (re.escape(m) for m in markers)
+    found = re.findall(rf"{begin}.*?{end}", text, flags=re.S)
+    if len(found) != 1:
+        how = "is missing" if not found else "appears more than once"
+        raise SystemExit(f"{where}: the pair {markers[0]} ... {markers[1]} {how}; put it once where the table "
+                         f"goes (see AUTHORING.md).")
+    return re.sub(rf"{begin}.*?{end}", lambda _: _block(markers, body), text, count=1, flags=re.S)
+
+
+def expected(course: Course) -> dict[Path, str]:
+    """Every file the tables go into, with the text it should have."""
+    root = course.root
+    want: dict[Path, str] = {}
+
+    def put(path: Path, markers: tuple[str, str], body: str) -> None:
+        text = want.get(path)
+        if text is None:
+            text = path.read_text(encoding="utf-8")
+        want[path] = replace_block(text, markers, body, str(path.relative_to(root)))
+
+    readme = root / "README.md"
+    if readme.is_file():
+        put(readme, MAP, course_map(course, from_folder=""))
+    start = root / course.start_page.notebook
+    put(start, MAP, course_map(course, from_folder=str(Path(course.start_page.notebook).parent)))
+    put(start, TIMES, times_table(course.start_page.minutes))
+    put(root / course.journal.notebook, TIMES, times_table(course.journal.minutes))
+    for a in course.assignments:
+        put(root / a.notebook, TIMES, times_table(a.minutes, [(s.title, s.minutes) for s in a.sections]))
+    return want
+
+
+def stale(course: Course) -> list[Path]:
+    """The files whose tables disagree with the manifest."""
+    return [p for p, text in expected(course).items() if p.read_text(encoding="utf-8") != text]
+
+
+def _sync_module():
+    spec = importlib.util.spec_from_file_location("sync_notebooks", Path(__file__).with_name("sync_notebooks.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _nbgrader() -> str:
+    here = Path(sys.executable).parent / "nbgrader"
+    return str(here) if here.exists() else (shutil.which("nbgrader") or "nbgrader")
+
+
+def write(course: Course, *, generate: bool = True, say=print) -> list[Path]:
+    """Write the tables, sync the pairs that changed, regenerate the release of changed assignments."""
+    changed = []
+    for path, text in expected(course).items():
+        if path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+            say(f"wrote {path.relative_to(course.root)}")
+    if not changed:
+        return changed
+    sync = _sync_module()
+    sync.ROOT = course.root
+    pages = {course.root / n for n in [course.start_page.notebook, course.journal.notebook,
+                                       *(a.notebook for a in course.assignments)]}
+    for path in changed:
+        if path in pages:
+            notebook, text = path.with_suffix(".ipynb"), path
+            if sync.out_of_step(notebook, text):
+                sync.sync(notebook, text)
+                say(f"synced {path.relative_to(course.root)} -> {notebook.name}")
+    if generate:
+        for a in course.assignments:
+            if course.root / a.notebook in changed:
+                # nbgrader runs alembic (beside it in the same bin folder) when it makes a gradebook
+                env = {**os.environ, "PATH": f"{Path(_nbgrader()).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+                done = subprocess.run([_nbgrader(), "generate_assignment", a.id, "--force"], cwd=course.root,
+                                      capture_output=True, text=True, env=env)
+                if done.returncode:
+                    last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+                    raise SystemExit(f"nbgrader generate_assignment {a.id} failed ({last[0]}); run it yourself "
+                                     f"from {course.root} to see why.")
+                say(f"generated release/{a.id}")
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; list what disagrees with course.yml")
+    parser.add_argument("--course", type=Path, default=ROOT / "course.yml", help="the manifest (default: course.yml)")
+    parser.add_argument("--no-generate", action="store_true", help="do not run nbgrader generate_assignment")
+    args = parser.parse_args(argv)
+    course = load_course(args.course)
+    if args.check:
+        problems = [f"{p.relative_to(course.root)}: its table disagrees with course.yml; run "
+                    f"'python scripts/course_tables.py'." for p in stale(course)]
+        problems += check_notebooks(course)
+        for line in problems:
+            print(line)
+        return 1 if problems else 0
+    write(course, generate=not args.no_generate)
+    problems = check_notebooks(course)
+    for line in problems:
+        print(line)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
