@@ -24,7 +24,7 @@ os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="syslead-tests-mpl-")
 
 # Folders of the course that a temporary copy needs (not the learner's or tutor's working files).
-COURSE_PARTS = ["source", "release", "notebooks", "data", "nbgrader_config.py"]
+COURSE_PARTS = ["source", "release", "notebooks", "data", "nbgrader_config.py", "course.yml"]
 
 
 def course_env(**extra: str) -> dict[str, str]:
