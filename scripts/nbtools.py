@@ -1,8 +1,9 @@
-"""Build and clean course notebooks with the right nbgrader metadata (see AUTHORING.md).
+"""Strip outputs and run-time metadata from every committed notebook (see AUTHORING.md).
 
-Used by authors (``python scripts/nbtools.py clean``) and by the tests. Cells are built with nbformat:
+    python scripts/nbtools.py clean
 
-    from nbtools import md, code, reflection, answer, check_cell, notebook
+Notebooks are written as MyST Markdown (.md) and paired with their .ipynb by jupytext
+(scripts/sync_notebooks.py); this only cleans what running a notebook in JupyterLab leaves in the .ipynb.
 """
 
 from __future__ import annotations
@@ -11,74 +12,8 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
-    meta = {
-        "grade": grade,
-        "grade_id": grade_id,
-        "locked": locked,
-        "schema_version": 3,
-        "solution": solution,
-        "task": False,
-    }
-    if points is not None:
-        meta["points"] = points
-    return meta
-
-
-def md(text: str):
-    """A plain markdown cell."""
-    return new_markdown_cell(text.strip("\n"))
-
-
-def code(source: str, *, tags: list[str] | None = None):
-    """A plain code cell."""
-    cell = new_code_cell(source.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = tags
-    return cell
-
-
-def prompt(grade_id: str, text: str):
-    """A locked markdown cell: a question's prompt, restored if a learner edits it."""
-    cell = new_markdown_cell(text.strip("\n"))
-    cell.metadata["nbgrader"] = _nbgrader(grade_id, grade=False, solution=False, locked=True)
-    return cell
-
-
-def reflection(grade_id: str, mark_scheme: str, points: float):
-    """A manually graded markdown answer cell; its text (the mark scheme) is removed in the release."""
-    body = "### BEGIN SOLUTION\n" + mark_scheme.strip("\n") + "\n### END SOLUTION"
-    cell = new_markdown_cell(body)
-    cell.metadata["nbgrader"] = _nbgrader(grade_id, grade=True, solution=True, locked=False, points=points)
-    return cell
-
-
-def answer(grade_id: str, source: str):
-    """An auto-graded answer cell (the solution region is replaced by the stub in the release)."""
-    cell = new_code_cell(source.strip("\n"))
-    cell.metadata["nbgrader"] = _nbgrader(grade_id, grade=False, solution=True, locked=False)
-    return cell
-
-
-def check_cell(grade_id: str, source: str, points: float):
-    """A locked, graded check cell, tagged so that "Run all" goes on when it fails."""
-    cell = new_code_cell(source.strip("\n"))
-    cell.metadata["nbgrader"] = _nbgrader(grade_id, grade=True, solution=False, locked=True, points=points)
-    cell.metadata["tags"] = ["raises-exception"]
-    return cell
-
-
-def notebook(cells) -> nbformat.NotebookNode:
-    """A notebook with the course's Python kernel."""
-    nb = new_notebook(cells=list(cells))
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
 
 
 def clean(nb: nbformat.NotebookNode) -> bool:

@@ -18,3 +18,8 @@ def test_spread_benchmark_runs_and_reports_every_figure():
     assert "networkx loop:" in out and "times slower" in out
     result = json.loads((ROOT / "benchmarks" / "results" / "spread-quick.json").read_text())
     assert result["quick"] is True and result["slider"]["median_seconds"] > 0
+
+
+def test_emergence_benchmark_prints_the_figures_the_tests_no_longer_assert():
+    out = run([sys.executable, "benchmarks/bench_emergence.py", "--repeats", "2"], cwd=ROOT).stdout
+    assert "threshold cascade" in out and "median" in out and "cascade-window chart" in out

