@@ -127,6 +127,7 @@ def test_postbuild_installs_the_package_and_hides_the_tutor_tools():
     }
 
 
+@pytest.mark.slow  # initialises a Jupyter server in a new interpreter
 def test_postbuild_server_settings_really_switch_the_tutor_extensions_off(tmp_path):
     """Jupyter reads the file postBuild writes, after nbgrader's own, and the tutor extensions are off."""
     folder = tmp_path / "jupyter_server_config.d"

@@ -366,6 +366,7 @@ def test_does_a_mistake_get_one_sentence_and_status_2(args, says, complete, tmp_
     assert "\n" not in err and err.endswith(".") and "Traceback" not in err
 
 
+@pytest.mark.slow  # a new interpreter that imports the whole learner side
 def test_does_the_installed_command_run_as_learners_type_it(partly):
     proc = subprocess.run([sys.executable, "-m", "syslead.cli", "journal", "."], cwd=partly, env=course_env(),
                           capture_output=True, text=True, timeout=120)
