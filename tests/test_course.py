@@ -201,3 +201,38 @@ def test_a_missing_marker_is_one_sentence(tmp_path):
     with pytest.raises(SystemExit, match="01-systems-leadership.md: the pair <!-- times:start --> ... "
                                          "<!-- times:end --> is missing"):
         course_tables.expected(load_course(root / "course.yml"))
+
+
+# --- the code reads its facts from the manifest ------------------------------------------------------------
+
+
+def test_the_demo_cohort_writes_about_the_manifests_topics(tmp_path):
+    import random
+
+    from syslead.tutor import demo
+
+    learner = demo.Learner("ada", "Ada", "Okafor", "steady", demo.SERVICES[0])
+    topics = COURSE.assignment("01-systems-leadership").cell("reflection-message").demo_topics
+    text = demo.write_reflection(random.Random(3), "reflection-message", learner, 3, COURSE)
+    assert any(subject in text for subject in topics["subjects"])
+    path = tmp_path / "course.yml"
+    shutil.copy(ROOT / "course.yml", path)
+    edit_manifest(path, lambda d: d["assignments"][0]["graded"][2]["demo_topics"].update(
+        subjects=["the brand-new duty rota"], ratings=3))
+    text = demo.write_reflection(random.Random(3), "reflection-message", learner, 3, load_course(path))
+    assert "the brand-new duty rota" in text and text.startswith("My ratings on the three practices: ")
+
+
+def test_the_demo_reads_answers_between_nbgraders_markers():
+    from syslead.tutor import demo
+
+    found = demo.answers_from_source(ROOT / COURSE.assignments[0].source_notebook)
+    assert set(found) == {g.answer_cell for g in COURSE.assignments[0].questions if g.answer_cell}
+    assert all(value for _, value in found.values())
+
+
+def test_the_dashboards_fallback_demo_grades_the_manifests_choice():
+    from syslead.tutor import dashboard
+
+    assert dashboard.demo_assignments(ROOT) == COURSE.dashboard_demo
+    assert COURSE.dashboard_demo and all(COURSE.assignment(a) for a in COURSE.dashboard_demo)
