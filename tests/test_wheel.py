@@ -36,6 +36,9 @@ def test_wheel_carries_the_package_and_every_data_file(wheel):
     for module in (ROOT / "syslead").rglob("*.py"):
         assert module.relative_to(ROOT).as_posix() in names
     assert not any(n.startswith(("source/", "release/", "tests/", "notebooks/")) for n in names)
+    assert "syslead/course.yml" in names  # the manifest, for a learner who has only the package
+    for template in (ROOT / "syslead" / "learner" / "templates").glob("*.j2"):
+        assert f"syslead/learner/templates/{template.name}" in names
 
 
 @pytest.mark.parametrize("name", assignments())
