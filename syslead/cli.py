@@ -53,6 +53,17 @@ def help_line(module_name: str) -> str:
     return ""
 
 
+def _missing(name: str, error: ModuleNotFoundError):
+    """A command whose module cannot load here: it says why in one sentence, and what to install."""
+    def run(_args) -> int:
+        if error.name == "fcntl":
+            raise CourseError(f"'syslead {name}' needs Linux or macOS (it locks the gradebook with fcntl); run it "
+                              f"on the course server.")
+        raise CourseError(f"'syslead {name}' needs the package {error.name!r}, which is not installed here: "
+                          f"install the tutor's tools with  pip install \"syslead[tutor]\"  and try again.")
+    return run
+
+
 def _chosen(argv: list[str]) -> str | None:
     """The command named on the command line (the first word that is one), if any."""
     return next((a for a in argv if a in COMMANDS), None)
@@ -73,7 +84,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         text = help_line(module_name)
         command = sub.add_parser(name, help=text, description=text)
         if name == chosen:
-            module = importlib.import_module(module_name)
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as error:
+                command.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+                command.set_defaults(_run=_missing(name, error))
+                continue
             module.add_arguments(command)
             command.set_defaults(_run=module.run)
     return parser

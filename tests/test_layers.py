@@ -156,3 +156,14 @@ def test_every_command_has_its_help_line():
 
     for name, module in COMMANDS.items():
         assert help_line(module), f"{module} has no HELP = '...' line for 'syslead {name}'"
+
+
+def test_a_command_that_cannot_load_here_says_so_in_one_sentence():
+    script = ("import sys; sys.modules['fcntl'] = None\n"
+              "from syslead.cli import main\n"
+              "sys.exit(main(['autograde', '01-systems-leadership', '--jobs', '2']))\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=course_env(), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == ("syslead autograde: 'syslead autograde' needs Linux or macOS (it locks the "
+                                   "gradebook with fcntl); run it on the course server.")
