@@ -236,3 +236,9 @@ def test_the_dashboards_fallback_demo_grades_the_manifests_choice():
 
     assert dashboard.demo_assignments(ROOT) == COURSE.dashboard_demo
     assert COURSE.dashboard_demo and all(COURSE.assignment(a) for a in COURSE.dashboard_demo)
+
+
+def test_nbgraders_course_id_is_the_manifests():
+    from syslead.tutor.course import load_config
+
+    assert load_config(ROOT).CourseDirectory.course_id == COURSE.id
