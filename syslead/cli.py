@@ -35,7 +35,17 @@ COMMANDS: dict[str, str] = {
     "restore": "syslead.tutor.restore",
     "demo": "syslead.tutor.demo",
     "sandbox": "syslead.grading.sandbox",
+    "publish": "syslead.tutor.publish",
 }
+
+
+def present(module_name: str) -> bool:
+    """Whether the command's module is in this install: the learners' copy (``syslead publish``) has no
+    tutor or grading subpackage, and so lists only the learner's commands."""
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def help_line(module_name: str) -> str:
@@ -81,6 +91,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"syslead {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
+        if not present(module_name):
+            continue
         text = help_line(module_name)
         command = sub.add_parser(name, help=text, description=text)
         if name == chosen:

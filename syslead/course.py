@@ -116,6 +116,22 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Publish:
+    """Where a course team publishes the learners' copy (``syslead publish``) and the web book.
+
+    Every field is optional: without ``repository`` there is no Binder badge and no launch buttons;
+    ``binder_url`` defaults to mybinder.org, ``branch`` to ``learners``; ``hub_url`` adds a JupyterHub
+    launch button (through nbgitpuller); ``web_url`` is where the web book is served.
+    """
+
+    repository: str | None = None
+    branch: str = "learners"
+    binder_url: str | None = "https://mybinder.org"
+    hub_url: str | None = None
+    web_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Course:
     path: Path
     id: str
@@ -128,6 +144,7 @@ class Course:
     late_policy: dict = field(default_factory=dict)
     extensions: dict = field(default_factory=dict)
     dashboard_demo: tuple[str, ...] = ()
+    publish: Publish = field(default_factory=Publish)
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -350,7 +367,39 @@ def _check(p: Path, data: object) -> Course:
         w.fail("tutor_dashboard, demo_assignments", f"{demo!r} is not a list of assignment ids",
                "use the ids listed under assignments")
     return Course(p, cid, title, wpm, start, journal, order, tuple(assignments), late_policy, extensions,
-                  tuple(demo), data)
+                  tuple(demo), _publish(w, data.get("publish")), data)
+
+
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$")
+_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
+def _publish(w: _Where, d: object) -> Publish:
+    """The optional ``publish:`` section (see :class:`Publish`)."""
+    if d is None:
+        return Publish()
+    if not isinstance(d, dict):
+        w.fail("publish", "it should be a mapping", "write it like  publish: {repository: https://github.com/ORG/REPO}")
+    known = ("repository", "branch", "binder_url", "hub_url", "web_url")
+    for key in d:
+        if key not in known:
+            w.fail("publish", f"{key!r} is not a setting", f"use only {', '.join(known)}")
+    values = {}
+    for key in ("repository", "binder_url", "hub_url", "web_url"):
+        value = d.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not _URL.match(value):
+            w.fail(f"publish, {key}", f"{value!r} is not a web address",
+                   "give the full address starting with https://, such as https://github.com/ORG/REPO")
+        values[key] = value.rstrip("/")
+    if "repository" in values and not values["repository"].startswith("https://github.com/"):
+        w.fail("publish, repository", f"{values['repository']!r} is not a GitHub repository",
+               "give it as https://github.com/ORG/REPO (Binder's and the hub's launch links are made for GitHub)")
+    branch = d.get("branch", "learners")
+    if not isinstance(branch, str) or not _BRANCH.match(branch) or branch.startswith(("-", "/")):
+        w.fail("publish, branch", f"{branch!r} is not a branch name", "give a name such as learners")
+    return Publish(branch=branch, **{"binder_url": "https://mybinder.org", **values})
 
 
 def _parse_due(w: _Where, entry: str, value: object) -> _dt.datetime:
