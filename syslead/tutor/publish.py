@@ -344,8 +344,10 @@ def book_config(course: Course, where: Publish) -> dict:
         "copyright": "the course team (MIT licence)",
         "only_build_toc_files": True,
         "exclude_patterns": ["_build", "**.ipynb_checkpoints", "README.md"],
+        # Every notebook runs at build time, so that each chart shows with its alt text; the journal does not:
+        # on the web there are no answers to collect, and running it would write a journal file.
         "execute": {"execute_notebooks": "force", "timeout": 300, "allow_errors": False,
-                    "stderr_output": "show"},
+                    "stderr_output": "show", "exclude_patterns": [_ipynb(course.journal.notebook)]},
         "html": {"use_repository_button": bool(where.repository), "use_issues_button": False,
                  "use_edit_page_button": False, "use_multitoc_numbering": False,
                  "home_page_in_navbar": True, "extra_footer": ""},
@@ -354,6 +356,8 @@ def book_config(course: Course, where: Publish) -> dict:
         "sphinx": {"config": {
             # The pages load nothing from a CDN: the web book works offline and leaks no reader's visit.
             "nb_ipywidgets_js": {},
+            # A check that says "no answer yet" is shown as the sentence it is, not coloured as Python.
+            "nb_render_error_lexer": "myst-ansi",
             "html_show_sourcelink": False,
             "myst_heading_anchors": 3,
             "suppress_warnings": ["myst.header"],
@@ -377,9 +381,41 @@ def build_web(out: Path) -> Path:
     proc = subprocess.run([exe, "build", "--builder", "html", "--warningiserror", "--keep-going", str(out)],
                           cwd=out, env=env, capture_output=True, text=True, timeout=1800)
     html = out / "_build" / "html"
+    # Running the notebooks may write files beside them: the learners' copy keeps only what publish wrote.
+    published = set(json.loads((out / MARKER).read_text(encoding="utf-8"))["files"])
+    for f in sorted(out.rglob("*"), reverse=True):
+        rel = f.relative_to(out)
+        if rel.parts[0] in ("_build", ".git") or str(rel) in published:
+            continue
+        if f.is_file() or f.is_symlink():
+            f.unlink()
+        elif f.is_dir() and not any(f.iterdir()):
+            f.rmdir()
     (out / "_build" / "jupyter-book.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
     if proc.returncode != 0 or not (html / "index.html").is_file():
         lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING" in line or "ERROR" in line]
         first = lines[0].strip() if lines else f"exit status {proc.returncode}"
         raise CourseError(f"The web book did not build ({first}): see {out / '_build' / 'jupyter-book.log'}.")
+    for page in html.rglob("*.html"):
+        _one_copy_of_each_inline_script(page)
     return html
+
+
+_INLINE_SCRIPT = re.compile(r"^\s*<script>[^<]*</script>\s*$")
+
+
+def _one_copy_of_each_inline_script(page: Path) -> None:
+    """Jupyter Book 1 writes sphinx-thebe's and sphinx-togglebutton's inline settings twice into each page
+    (their handlers run once per read of the notebooks), and the second ``const THEBE_JS_URL`` stops with
+    "Identifier 'THEBE_JS_URL' has already been declared". Keep the first copy of each such line."""
+    text = page.read_text(encoding="utf-8")
+    seen: set[str] = set()
+    kept = []
+    for line in text.split("\n"):
+        if _INLINE_SCRIPT.match(line):
+            if line.strip() in seen:
+                continue
+            seen.add(line.strip())
+        kept.append(line)
+    if len(kept) != text.count("\n") + 1:
+        page.write_text("\n".join(kept), encoding="utf-8")
