@@ -277,3 +277,9 @@ def test_the_publish_section_of_course_yml_is_read(tmp_path):
     assert (where.repository, where.branch, where.binder_url, where.hub_url, where.web_url) == (
         "https://github.com/org/repo", "learners", "https://mybinder.org", "https://hub.example.org",
         "https://org.github.io/repo")
+
+
+@pytest.mark.slow  # a subprocess that imports the course tools
+def test_the_publish_benchmark_runs_and_prints_its_figures():
+    out = run([sys.executable, "benchmarks/bench_publish.py"], cwd=ROOT).stdout
+    assert "learners' copy: " in out and " files, " in out and " s" in out
