@@ -45,6 +45,8 @@ MARKER = ".syslead-publish.json"
 #: The files and folders at the top of the course that learners get as they are.
 TOP_FILES = ("environment.yml", "postBuild", "course.yml", "pyproject.toml", "LICENSE")
 TOP_FOLDERS = ("data", "jupyter-settings")
+#: repo2docker's other configuration files, published when the course has them.
+BINDER_EXTRAS = ("apt.txt", "runtime.txt", "start", "requirements.txt", "binder", ".binder")
 #: Parts of the package that stay with the tutors.
 PACKAGE_LEFT_OUT = ("tutor", "grading")
 #: nbgrader's delimiters of the text that must never reach a learner (solutions, hidden tests, mark
@@ -155,6 +157,9 @@ def publish(out: str | Path, course: Course | None = None, *, self_paced: bool =
         copy(rel)
     for rel in TOP_FOLDERS:
         copy(rel)
+    for rel in BINDER_EXTRAS:
+        if (root / rel).exists():
+            copy(rel)
     (out / "postBuild").chmod(0o755)
     for f in sorted((root / "syslead").rglob("*")):
         rel = f.relative_to(root)
