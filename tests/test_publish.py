@@ -283,3 +283,15 @@ def test_the_publish_section_of_course_yml_is_read(tmp_path):
 def test_the_publish_benchmark_runs_and_prints_its_figures():
     out = run([sys.executable, "benchmarks/bench_publish.py"], cwd=ROOT).stdout
     assert "learners' copy: " in out and " files, " in out and " s" in out
+
+
+def test_the_example_workflow_publishes_to_the_learners_branch_and_deploys_the_web_book():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "publish.yml").read_text())
+    assert workflow[True]["release"]["types"] == ["published"]  # YAML reads the key `on` as True
+    steps = workflow["jobs"]["publish"]["steps"]
+    scripts = "\n".join(step.get("run", "") for step in steps)
+    assert "syslead publish ../learners --web" in scripts
+    assert "git push origin learners" in scripts and "git checkout --orphan learners" in scripts
+    artifact = next(step for step in steps if step.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert artifact["with"]["path"] == "learners/_build/html"
+    assert load_course(ROOT / "course.yml").publish.branch == "learners"
