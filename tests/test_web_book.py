@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 import yaml
-from browser_lab import SCREENSHOTS, VIEWPORT, chromium, inject_axe  # noqa: F401 - chromium is a fixture
+from browser_lab import SCREENSHOTS, VIEWPORT, chromium, inject_axe, screenshot  # noqa: F401 - chromium is a fixture
 from conftest import ROOT
 
 from syslead.course import load_course
@@ -235,10 +235,10 @@ def test_every_page_renders_with_its_charts_and_has_no_serious_accessibility_vio
             theme |= {v.split(":")[0] for v in report["theirs"]}
             assert outside == [], f"{name} asked for {outside[:3]}: the web book must work offline"
             assert errors == [], f"{name}: JavaScript errors {errors[:3]}"
-            if name == "release/01-systems-leadership/01-systems-leadership":
-                page.screenshot(path=str(ARTIFACTS / "web-book-reading.png"))
+            if name == "release/01-systems-leadership/01-systems-leadership":  # README's picture: a chart
+                screenshot(page, "web-book.png")
             if name == "index":
-                page.screenshot(path=str(ARTIFACTS / "web-book.png"))
+                page.screenshot(path=str(ARTIFACTS / "web-book-front-page.png"))
         finally:
             context.close()
     assert failures == []
