@@ -263,14 +263,25 @@ def _linked_files(out: Path, notebooks: list[str], root: Path) -> set[str]:
 
 
 def find_answer_markers(folder: Path) -> list[str]:
-    """Files under ``folder`` (but .git) that hold one of nbgrader's answer delimiters."""
+    """Files under ``folder`` (but .git and _build) with a line that is one of nbgrader's answer delimiters:
+    in a notebook, a line of a cell; in any other file, a line of its text. (A delimiter quoted inside a
+    sentence or a string, as syslead's own code does, is not a region.)"""
+    begins = {begin for begin, _end in ANSWER_DELIMITERS}
     found = []
     for f in sorted(folder.rglob("*")):
-        if not f.is_file() or ".git" in f.relative_to(folder).parts or "_build" in f.relative_to(folder).parts:
+        rel = f.relative_to(folder)
+        if not f.is_file() or rel.parts[0] in (".git", "_build"):
             continue
-        data = f.read_bytes()
-        if any(begin.encode() in data for begin, _end in ANSWER_DELIMITERS):
-            found.append(str(f.relative_to(folder)))
+        text = f.read_bytes().decode("utf-8", errors="replace")
+        lines = text.splitlines()
+        if f.suffix == ".ipynb":
+            try:
+                nb = nbformat.reads(text, as_version=4)
+                lines = [line for cell in nb.cells for line in cell.source.splitlines()]
+            except Exception:  # not a notebook nbformat can read: look at its raw lines
+                pass
+        if any(line.strip() in begins for line in lines):
+            found.append(str(rel))
     return found
 
 
