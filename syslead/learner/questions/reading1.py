@@ -15,3 +15,10 @@ register("01-absence", Question(
     hint="in an organisation chart each person hears from one manager only. "
          "In a network, how many routes lead to a typical person?",
 ))
+register("01-thinkpiece", Question(
+    kind="letter",
+    options="ABCD",
+    digest="559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd",
+    hint="go back to 'What the thinkpiece itself says', point 3: what do the three ways of leading stop "
+         "assuming about where power and authority sit?",
+))
