@@ -195,11 +195,13 @@ def technology_adoption(display: bool = True) -> Chart:
     ax.set_ylabel("adoption (%)")
     ax.set_ylim(0, 105)
     ax.set_xlim(1960, 2032)
+    measured = {
+        name: table.loc[table["technology"] == name, "what_is_measured"].iloc[0] for name in order
+    }
     alt = (
-        "Line chart of five adoption series in the United States compiled by Our World in Data, each an S "
-        "curve or part of one: " + "; ".join(words) + ". Colour TV and the internet are shares of households, "
-        "smartphone and social media shares of adults, container ports a percentage adoption of port "
-        "infrastructure."
+        "Line chart of five adoption series compiled by Our World in Data, each an S curve or part of one: "
+        + "; ".join(words) + ". What each measures: "
+        + "; ".join(f"{name}, {measured[name]}" for name in order) + "."
     )
     return show(fig, alt) if display else render(fig, alt)
 
