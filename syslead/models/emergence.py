@@ -2,16 +2,16 @@
 
 Wheatley & Frieze (2006) argue that systems change through *critical connections*, not critical mass:
 local efforts link up as networks, grow into communities of practice, and suddenly a system of influence
-emerges. Two classic models show why a few connections can matter more than large numbers.
+emerges. Two classic threshold models sit on either side of that claim.
 
-Granovetter (1978): :func:`granovetter`
+Granovetter (1978): :func:`granovetter`, a model of **critical mass** (no network: everyone sees everyone)
     Each person in a crowd has a **threshold**: the number of others who must act before they will. A
     person with threshold 0 acts alone; a person with threshold 1 acts once one other has; and so on. With
     thresholds 0, 1, 2, ..., 99 in a crowd of 100, everyone joins, one after the other. Change one
     person's threshold from 1 to 2 and the chain breaks after the first person: only one joins. The two
     crowds are almost identical; the outcome is not.
 
-Watts (2002): :func:`threshold_cascade`
+Watts (2002): :func:`threshold_cascade`, thresholds on a **network** (the connections side)
     The same rule on a network: each person joins once at least a share ``phi`` of *their own contacts*
     has. With too few connections the network falls apart into islands and nothing spreads far. With
     many connections each person hears from so many who have not joined that one neighbour is never

@@ -21,3 +21,10 @@ register("03-window", Question(
     hint="look at figure 5: too few contacts leave islands, too many mean one neighbour is never enough. "
          "Which value sits in the middle of the shaded window?",
 ))
+register("03-beliefs", Question(
+    kind="letter",
+    options="ABCD",
+    digest="6b23c0d5f35d1b11f9b683f0b0a617355deb11277d91ae091d399c655b87940d",
+    hint="go back to 'Three beliefs behind it': two of the options are the hosts' alternative, "
+         "and one is from the companion essay on emergence.",
+))
