@@ -59,28 +59,25 @@ class Part:
         return frozenset(self.reflections + self.other_ids)
 
 
-#: The course's graded notebooks, in course order. tests/test_journal.py checks this against source/.
-COURSE: tuple[Part, ...] = (
-    Part("01-systems-leadership", "Reading 1: Systems leadership, from hierarchical to viral",
-         ("reflection-message", "reflection-practice", "reflection-authority"),
-         ("answer-thinkpiece", "check-thinkpiece", "answer-levels", "check-levels", "answer-absence", "check-absence",
-          "prompt-message", "prompt-practice",
-          "prompt-authority")),
-    Part("02-systems-innovation", "Reading 2: The systems innovator, from products to systems",
-         ("reflection-channels", "reflection-system", "reflection-timing"),
-         ("answer-leadbeater", "check-leadbeater", "answer-peak-year", "check-peak-year", "answer-iphone",
-          "check-iphone", "answer-late-entry",
-          "check-late-entry", "prompt-channels", "prompt-system", "prompt-timing")),
-    Part("03-hero-to-host", "Reading 3: From hero to host",
-         ("reflection-hero", "reflection-hosting", "reflection-connections"),
-         ("answer-beliefs", "check-beliefs", "answer-hero-wait", "check-hero-wait", "answer-crowd", "check-crowd",
-          "answer-window", "check-window",
-          "prompt-hero", "prompt-hosting", "prompt-connections")),
-    Part("04-leading-your-system", "Capstone: leading your system",
-         ("reflection-flows", "reflection-innovation", "reflection-plan", "reflection-final"),
-         ("answer-system", "check-system", "check-flows", "prompt-flows", "prompt-innovation", "prompt-plan",
-          "prompt-final")),
-)
+def parts(course: Course | str | os.PathLike | None = None) -> tuple[Part, ...]:
+    """The course's graded notebooks in the journal's order, from the manifest (``course.yml``): each
+    with its reflections (graded cells of kind reflection) and every other cell id the manifest names."""
+    if not isinstance(course, Course):
+        course = load_course(course)
+    found = []
+    for a in course.in_journal_order():
+        reflections = tuple(g.id for g in a.reflections)
+        prompts = tuple((g.id, g.prompt_cell) for g in a.reflections if g.prompt_cell)
+        found.append(Part(a.id, a.title, reflections, tuple(i for i in a.cell_ids if i not in reflections),
+                          prompts))
+    return tuple(found)
+
+
+def __getattr__(name: str):
+    if name == "COURSE":  # the course found from here, for code that read the old constant
+        return parts()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Folders never searched: hidden ones (.git, .ipynb_checkpoints, .venv) and these.
 SKIP_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages"})
