@@ -81,7 +81,7 @@ def _unnamed_locked_cells(nb) -> set[str]:
 
 @pytest.mark.parametrize("change, says", [
     (lambda d: d["assignments"][0]["graded"][0].update(points=3), "the notebook gives it 1 points, the manifest 3"),
-    (lambda d: d["assignments"][1]["graded"].pop(0), "the notebook's graded cell 'check-peak-year' is not listed"),
+    (lambda d: d["assignments"][1]["graded"].pop(1), "the notebook's graded cell 'check-peak-year' is not listed"),
     (lambda d: d["assignments"][2]["sections"][0].update(title="The reading, briefly"),
      "the notebook has the section 'The reading in our own words' that is not listed"),
     (lambda d: d["assignments"][0]["graded"][0].update(kind="reflection", answer_cell=None),
@@ -108,10 +108,10 @@ def test_a_manifest_that_disagrees_with_a_notebook_is_named_in_one_sentence(tmp_
     (lambda d: d["assignments"][0].update(id="Reading 1"), "is not of the form NN-kebab-case"),
     (lambda d: d["assignments"][1]["sections"][0].update(minutes="five"), "'minutes' should be a whole number"),
     (lambda d: d["assignments"][1]["sections"][0].update(minutes=0), "'minutes' is 0"),
-    (lambda d: d["assignments"][0]["graded"][1].update(id="check-levels"), "the id is used by 01-systems-leadership"),
+    (lambda d: d["assignments"][0]["graded"][2].update(id="check-levels"), "the id is used by 01-systems-leadership"),
     (lambda d: d["assignments"][0]["graded"][0].update(kind="essay"), "kind is 'essay'"),
     (lambda d: d["assignments"][0]["graded"][0].update(objective="o9"), "its objective 'o9' is not one of"),
-    (lambda d: d["assignments"][0]["graded"][2]["demo_topics"].update(colours=["red"]), "demo_topics has 'colours'"),
+    (lambda d: d["assignments"][0]["graded"][3]["demo_topics"].update(colours=["red"]), "demo_topics has 'colours'"),
     (lambda d: d["assignments"][0]["graded"][0].update(prompt_cell="prompt-x"), "a question has no prompt_cell"),
     (lambda d: d["journal"]["order"].pop(), "'04-leading-your-system' is missing"),
     (lambda d: d["journal"]["order"].append("05-nothing"), "'05-nothing' is not an assignment"),
@@ -217,7 +217,7 @@ def test_the_demo_cohort_writes_about_the_manifests_topics(tmp_path):
     assert any(subject in text for subject in topics["subjects"])
     path = tmp_path / "course.yml"
     shutil.copy(ROOT / "course.yml", path)
-    edit_manifest(path, lambda d: d["assignments"][0]["graded"][2]["demo_topics"].update(
+    edit_manifest(path, lambda d: d["assignments"][0]["graded"][3]["demo_topics"].update(
         subjects=["the brand-new duty rota"], ratings=3))
     text = demo.write_reflection(random.Random(3), "reflection-message", learner, 3, load_course(path))
     assert "the brand-new duty rota" in text and text.startswith("My ratings on the three practices: ")

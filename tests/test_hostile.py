@@ -214,7 +214,7 @@ def test_manual_grades_survive_a_late_resubmission_and_regrading(graded, tmp_pat
     course, prefix = graded["course"], graded["prefix"]
     monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
     db = f"sqlite:///{course / 'gradebook.db'}"
-    marks = {"reflection-message": (3.0, "Good link to the model."), "reflection-absence": (2.0, "Say more.")}
+    marks = {"reflection-message": (3.0, "Good link to the model."), "reflection-practice": (2.0, "Say more.")}
     with Gradebook(db) as gb:  # the tutor grades two reflections by hand (what formgrader does)
         gb.update_or_create_assignment(NAME, duedate=datetime.datetime(2025, 1, 1))
         for grade_id, (score, comment) in marks.items():
