@@ -1,23 +1,17 @@
-"""Cross-validate syslead.learner.reflection's Gibbs-stage classifier on CEReD, against two baselines.
+"""Cross-validate the shipped Gibbs-stage classifier on CEReD: scores and the confusion table.
 
-    python scripts/evaluate_reflection.py [path/to/train.tsv] [--folds 5] [--seed 0] [--markdown FILE]
+    python scripts/evaluate_reflection.py [path/to/train.tsv] [--markdown FILE]
 
-Prints, for each method, accuracy, macro-F1 (over the seven labels) and F1 per label, from stratified
-k-fold cross-validation on the CEReD training sentences (default ``../shared/data/cered/train.tsv``
-beside the repository), then the same table as Markdown (to stdout, or to ``--markdown FILE``), ready
-for docs/reflection-feedback.md. The methods:
-
-- **majority class**: every sentence gets the commonest label;
-- **bag of words**: multinomial naive Bayes over word counts (add-one smoothing), the textbook baseline;
-- **logistic regression, no cue rules**: the shipped model without its two cue rules (the bonus for
-  conclusion and action-plan cues, and the rescue of "none" sentences that carry a cue), to show what
-  the rules cost or gain on CEReD;
-- **shipped**: ``syslead.learner.reflection.train`` with the shipped settings, retrained on each training fold
-  and rounded as in the shipped file.
+Prints accuracy, macro-F1 (over the seven labels) and F1 per label of the shipped settings
+(``scripts/build_reflection_model.py``), from grouped, stratified 5-fold cross-validation on the CEReD
+training sentences (default ``../shared/data/cered/train.tsv`` beside the repository), then the
+confusion table as Markdown. ``benchmarks/reflection_candidates.py`` compares every candidate on the
+same folds; this module holds the folds and the scores that both use.
 
 Sentences from the same passage of a diary stay in the same fold (a sentence that shares two runs of six
 words with another row's context is grouped with it, as are identical sentences), so a test sentence's
-neighbours are never in training. Every number printed is measured when the script runs.
+neighbours are never in training. Every number printed is measured when the script runs. Needs
+scikit-learn (``pip install ".[build]"``).
 """
 
 from __future__ import annotations
@@ -33,8 +27,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from build_reflection_model import DEFAULT_DATA, read_cered  # noqa: E402
+from build_reflection_model import DEFAULT_DATA, read_table  # noqa: E402
 
 from syslead.learner import reflection  # noqa: E402
 
@@ -108,58 +103,6 @@ def stratified_group_folds(y: np.ndarray, groups: np.ndarray, k: int = 5, seed: 
     return fold_of_group[group_of]
 
 
-# --- methods: each takes training sentences and labels and returns a predict function -------------
-
-def majority(train_x: list[str], train_y: np.ndarray):
-    label = int(np.bincount(train_y, minlength=len(LABELS)).argmax())
-    return lambda xs: np.full(len(xs), label)
-
-
-def bag_of_words(train_x: list[str], train_y: np.ndarray, alpha: float = 1.0):
-    """Multinomial naive Bayes over lowercase word counts, add-one smoothing."""
-
-    def words(s: str) -> list[str]:
-        return re.findall(r"[a-z]+(?:'[a-z]+)?", s.lower())
-
-    vocabulary: dict[str, int] = {}
-    for s in train_x:
-        for w in words(s):
-            vocabulary.setdefault(w, len(vocabulary))
-    counts = np.zeros((len(LABELS), len(vocabulary)))
-    for s, label in zip(train_x, train_y, strict=True):
-        for w in words(s):
-            counts[label, vocabulary[w]] += 1
-    log_p = np.log(counts + alpha) - np.log((counts + alpha).sum(axis=1, keepdims=True))
-    prior = np.log(np.bincount(train_y, minlength=len(LABELS)) + 1e-9) - np.log(len(train_y))
-
-    def predict(xs: list[str]) -> np.ndarray:
-        out = []
-        for s in xs:
-            ids = [vocabulary[w] for w in words(s) if w in vocabulary]
-            out.append(int(np.argmax(prior + log_p[:, ids].sum(axis=1))))
-        return np.array(out)
-
-    return predict
-
-
-def shipped(train_x: list[str], train_y: np.ndarray, **settings):
-    model = reflection.train(train_x, [LABELS[i] for i in train_y], **settings)
-    model = reflection.Model.from_json(model.to_json())  # exactly as shipped: weights in hundredths
-    return lambda xs: np.array([LABELS.index(model.predict(s)) for s in xs])
-
-
-def without_cue_rules(train_x: list[str], train_y: np.ndarray):
-    return shipped(train_x, train_y, cue_bonus={}, cue_rescue=False)
-
-
-METHODS = {
-    "majority class": majority,
-    "bag of words (naive Bayes)": bag_of_words,
-    "logistic regression, no cue rules": without_cue_rules,
-    "shipped: logistic regression + cue rules": shipped,
-}
-
-
 # --- scoring -------------------------------------------------------------------------------------------
 
 def scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -176,43 +119,6 @@ def scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     return out
 
 
-def cross_validate(data: str | Path = DEFAULT_DATA, folds: int = 5, seed: int = 0,
-                   methods: dict | None = None) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray], np.ndarray]:
-    """Scores per method, out-of-fold predictions per method, and the true labels."""
-    import csv
-
-    import pandas as pd
-
-    sentences, labels = read_cered(data)
-    contexts = pd.read_csv(data, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False)["context"]
-    y = np.array([LABELS.index(label) for label in labels])
-    fold = stratified_group_folds(y, passages(sentences, contexts.tolist()), folds, seed)
-    results, predictions = {}, {}
-    for name, method in (methods or METHODS).items():
-        predicted = np.empty(len(y), dtype=int)
-        for f in range(folds):
-            train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
-            predict = method([sentences[i] for i in train], y[train])
-            predicted[test] = predict([sentences[i] for i in test])
-        results[name] = scores(y, predicted)
-        predictions[name] = predicted
-    return results, predictions, y
-
-
-def markdown(results: dict[str, dict[str, float]], folds: int, n: int) -> str:
-    columns = ["accuracy", "macro-F1", *LABELS]
-    lines = [
-        f"Stratified {folds}-fold cross-validation on the {n:,} CEReD training sentences "
-        "(passages kept within one fold); F1 per label.",
-        "",
-        "| method | " + " | ".join(columns) + " |",
-        "|---|" + "---:|" * len(columns),
-    ]
-    for name, row in results.items():
-        lines.append(f"| {name} | " + " | ".join(f"{row[c]:.2f}" for c in columns) + " |")
-    return "\n".join(lines)
-
-
 def confusion(truth: np.ndarray, predicted: np.ndarray) -> str:
     lines = ["| annotators said ↓, model said → | " + " | ".join(LABELS) + " |",
              "|---|" + "---:|" * len(LABELS)]
@@ -223,21 +129,22 @@ def confusion(truth: np.ndarray, predicted: np.ndarray) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import reflection_candidates as rc
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="CEReD train.tsv")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--markdown", help="also write the Markdown tables to this file")
+    parser.add_argument("--markdown", help="also write the confusion table to this file")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    results, predictions, y = cross_validate(args.data, args.folds, args.seed)
-    width = max(len(name) for name in results)
-    print(f"{'method':<{width}}  " + "  ".join(f"{c:>11}" for c in ["accuracy", "macro-F1", *LABELS]))
-    for name, row in results.items():
-        print(f"{name:<{width}}  " + "  ".join(f"{row[c]:>11.3f}" for c in ["accuracy", "macro-F1", *LABELS]))
+    table = read_table(args.data)
+    y, fold = rc.folds(table)
+    p, _, _ = rc.cross_validate(table, rc.CANDIDATES[rc.SHIPPED], y, fold)
+    row = scores(y, p.argmax(axis=1))
+    columns = ["accuracy", "macro-F1", *LABELS]
+    print("  ".join(f"{c:>11}" for c in columns))
+    print("  ".join(f"{row[c]:>11.3f}" for c in columns))
     print(f"({time.perf_counter() - started:.0f} s)\n")
-    text = (markdown(results, args.folds, len(y)) + "\n\nConfusion of the shipped method (out-of-fold):\n\n"
-            + confusion(y, predictions[list(results)[-1]]) + "\n")
+    text = "Confusion of the shipped model (out-of-fold, most likely label):\n\n" + confusion(y, p.argmax(axis=1)) + "\n"
     print(text)
     if args.markdown:
         Path(args.markdown).write_text(text, encoding="utf-8")

@@ -11,14 +11,17 @@ After a reflection cell, one short line gives the learner advice (never a grade)
     feedback_on("reflection-1")        # reads the *saved* notebook: press Ctrl+S first
 
 or, for any text, ``feedback(text)``. The answer lists the stages the text touches, quoting the sentences
-and the phrases that signalled each, the word count, and one or two questions for the stages it skipped.
+that showed each and the reviewed cue phrases in them, the word count, and one question for each stage it
+skipped, tied to the Kember et al. (2008) levels that the mark schemes use.
 
-How a sentence gets its stage (:func:`gibbs_stage`): a multinomial logistic regression over the sentence's
-words, word pairs and hand-built cue phrases (:data:`CUES`), trained by ``scripts/build_reflection_model.py``
-on the English sentences of the Czech-English Reflective Dataset (CEReD; Štefánik & Nehyba 2021,
-Apache-2.0; see ``REFLECTION_MODEL_NOTICE.md``) and shipped as ``reflection_model.json``. Everything runs
-offline with numpy; ``scripts/evaluate_reflection.py`` measures how often it agrees with CEReD's
-annotators (``docs/reflection-feedback.md``).
+How a sentence gets its stage (:func:`read_sentence`, :func:`gibbs_stage`): a multinomial logistic
+regression over TF-IDF features of the sentence (words, word pairs, letter groups inside words, the
+reviewed cue phrases of ``reflection_cues.json``) and of its neighbouring sentences, trained by
+``scripts/build_reflection_model.py`` on the English sentences of the Czech-English Reflective Dataset
+(CEReD; Štefánik & Nehyba 2021, Apache-2.0; see ``REFLECTION_MODEL_NOTICE.md``) and shipped as
+``reflection_model.json``. A sentence whose most likely stage has a probability below the shipped
+threshold is "not sure" rather than given a stage. Everything runs offline with numpy;
+``benchmarks/reflection_candidates.py`` measures it against the annotators (``docs/reflection-feedback.md``).
 """
 
 from __future__ import annotations
@@ -27,18 +30,23 @@ import html
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+HERE = Path(__file__).resolve().parent
+
 #: Gibbs' six stages, in the order of the cycle.
 STAGES: tuple[str, ...] = ("description", "feelings", "evaluation", "analysis", "conclusion", "action plan")
 
 #: What :func:`gibbs_stage` can answer: a stage, or "none" for a sentence that is not reflective writing.
 LABELS: tuple[str, ...] = STAGES + ("none",)
+
+#: What :func:`read_sentence` says of a sentence whose best stage is below the model's confidence threshold.
+UNSURE = "not sure"
 
 #: How CEReD's labels map onto Gibbs' stages.
 CERED_TO_STAGE: dict[str, str] = {
@@ -53,71 +61,37 @@ CERED_TO_STAGE: dict[str, str] = {
     "Other": "none",
 }
 
-#: Hand-built cue phrases per stage (lowercase words; "<emoticon>" stands for any emoticon or emoji).
-#: The model weighs them as features, and the feedback quotes the ones it finds, so a learner can see
-#: why a sentence was read as, say, feelings.
-CUES: dict[str, tuple[str, ...]] = {
-    "description": (
-        "what happened", "today", "yesterday", "this morning", "last week", "in the meeting",
-        "in the lesson", "at the start", "at the end", "first", "then", "after that", "afterwards",
-        "we did", "we had", "i was asked", "i asked", "i told", "they told", "he said", "she said",
-        "they said", "we discussed", "i led", "i ran", "i taught", "took place", "began", "started",
-    ),
-    "feelings": (
-        "i felt", "i feel", "i was feeling", "felt", "feeling", "feelings", "happy", "glad", "pleased",
-        "proud", "relieved", "excited", "enjoyed", "i liked", "i loved", "nervous", "anxious", "worried",
-        "afraid", "scared", "stressed", "frustrated", "annoyed", "angry", "upset", "disappointed",
-        "embarrassed", "uncomfortable", "confident", "surprised", "shocked", "overwhelmed", "sad",
-        "tired", "exhausted", "hated", "fear", "joy", "<emoticon>",
-    ),
-    "evaluation": (
-        "went well", "went badly", "worked well", "did not work", "didn't work", "didn't go",
-        "did not go", "problem", "problems", "difficult", "difficulty", "hard", "struggled", "struggle",
-        "challenge", "challenging", "mistake", "mistakes", "failed", "failure", "unfortunately",
-        "the worst", "the best", "successful", "success", "a good", "a bad", "couldn't", "could not",
-        "wasn't able", "was not able", "not easy", "too much", "too long", "too fast", "helpful", "useful",
-    ),
-    "analysis": (
-        "because", "why", "i think", "i believe", "in my opinion", "it seems", "seemed", "perhaps",
-        "maybe", "probably", "the reason", "reasons", "this suggests", "this means", "which meant",
-        "depends", "on the other hand", "however", "i wonder", "compared", "in theory", "theory", "model",
-        "important", "should", "must be", "i consider", "from their point of view", "their perspective",
-        "i would say", "it may be", "might have", "could be",
-    ),
-    "conclusion": (
-        "i learned", "i learnt", "i have learned", "i've learned", "i realised", "i realized",
-        "i realise", "i realize", "i found out", "i discovered", "i understood", "i now understand",
-        "i now know", "i know now", "taught me", "showed me", "lesson for me", "in hindsight",
-        "looking back", "i could have", "i should have", "should have", "could have done", "i see now",
-        "now i see", "made me realise", "made me realize", "conclusion", "overall",
-    ),
-    "action plan": (
-        "next time", "in the future", "in future", "from now on", "i will", "i'll", "i am going to",
-        "i'm going to", "i plan", "i intend", "my plan", "my goal", "i want to", "i would like to",
-        "i'd like to", "i need to", "i have to work on", "i must", "i'll try", "i will try",
-        "my next step", "next step", "next steps", "by next", "i aim", "going forward",
-    ),
-}
+CUES_PATH = HERE / "reflection_cues.json"
+MODEL_PATH = HERE / "reflection_model.json"
 
-#: One question per stage, asked when a reflection skips that stage (our wording of Gibbs' prompts).
-QUESTIONS: dict[str, str] = {
-    "description": "What happened, step by step? Who was involved, what did you do, and what did others do?",
-    "feelings": "What were you thinking and feeling at the time, and how do you feel about it now?",
-    "evaluation": "What went well, and what went badly or was hard?",
-    "analysis": "Why do you think it went that way? Which idea from the reading helps to explain it?",
-    "conclusion": "What have you learned from this, and what else could you have done?",
-    "action plan": "What will you do differently next time, and when will you next get the chance?",
-}
+
+def _load_cues(path: Path = CUES_PATH) -> dict:
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)["stages"]
+
+
+_CUE_FILE = _load_cues()
+
+#: The reviewed cue phrases per stage (lowercase whole words), from ``reflection_cues.json``. The model
+#: weighs them as features, and the feedback quotes the ones it finds, so a learner can see why a
+#: sentence was read as, say, feelings.
+CUES: dict[str, tuple[str, ...]] = {s: tuple(p for p, _ in _CUE_FILE[s]["cues"]) for s in STAGES}
+
+#: One question per stage, asked when a reflection skips that stage.
+QUESTIONS: dict[str, str] = {s: _CUE_FILE[s]["prompt"] for s in STAGES}
+
+#: What each stage adds on Kember et al.'s (2008) four levels (habitual action, understanding,
+#: reflection, critical reflection), shown beside the question.
+KEMBER: dict[str, str] = {s: _CUE_FILE[s]["kember"] for s in STAGES}
 
 ADVICE = (
-    "This is advice, not a grade: a computer read your text for signs of Gibbs' six stages. "
-    "It can miss what you meant, and your tutor marks the depth of your reflection, not these stages."
+    "This is advice, not a grade: it is a machine's reading of your text for signs of Gibbs' six stages, "
+    "and it can miss what you meant. Your tutor's mark is what counts, and your tutor marks the depth of "
+    "your reflection (Kember's four levels), not these stages."
 )
 
 #: The stub nbgrader puts in an unanswered reflection cell (``nbgrader_config.py``), without markup.
 STUB = "Write your reflection here"
-
-MODEL_PATH = Path(__file__).resolve().parent / "reflection_model.json"
 
 # ---------------------------------------------------------------------------------------------------
 # Words and features
@@ -129,6 +103,8 @@ _TOKEN = re.compile(
     r"|(?P<mark>[!?])"
 )
 _WORDS = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_MAX_TOKENS = 200  # a sentence is read from its first 200 tokens ...
+_MAX_WORD = 30  # ... and letter groups from each word's first 30 letters
 
 
 def tokens(sentence: str) -> list[tuple[str, int, int]]:
@@ -139,14 +115,16 @@ def tokens(sentence: str) -> list[tuple[str, int, int]]:
             out.append(("<emoticon>", m.start(), m.end()))
         else:
             out.append((m.group().lower().replace("’", "'"), m.start(), m.end()))
+        if len(out) >= _MAX_TOKENS:
+            break
     return out
 
 
-def _cue_index(cues: dict[str, Iterable[str]]) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+def _cue_index(cues: dict[str, Sequence[str]]) -> dict[str, list[tuple[tuple[str, ...], str]]]:
     index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for stage, phrases in cues.items():
         for phrase in phrases:
-            words = tuple(phrase.split())
+            words = tuple(t for t, _, _ in tokens(phrase))
             index.setdefault(words[0], []).append((words, stage))
     return index
 
@@ -164,179 +142,148 @@ def cue_matches(words: Sequence[str]) -> list[tuple[str, int, int]]:
     return found
 
 
-def features(sentence: str) -> list[str]:
-    """What the model sees in a sentence: its words, neighbouring word pairs and cue-phrase stages."""
+def features(sentence: str, context: str = "", *, chars: tuple[int, int] = (2, 5)) -> dict[str, int]:
+    """What the model sees, as feature -> count. The block is the prefix before the first colon:
+
+    ``w:`` words and neighbouring word pairs (with ``<s>``/``</s>`` at the ends), ``c:`` groups of 2 to 5
+    letters inside each word (padded with a space at each end), ``cue:`` the stages whose cue phrases
+    the sentence contains, and ``x:`` the words of the neighbouring sentences (``context``).
+    """
+    out: dict[str, int] = {}
+
+    def add(name: str) -> None:
+        out[name] = out.get(name, 0) + 1
+
     words = [t for t, _, _ in tokens(sentence)]
     padded = ["<s>", *words, "</s>"]
-    pairs = [f"{a} {b}" for a, b in zip(padded, padded[1:], strict=False)]
-    cues = [f"cue:{stage}" for stage in sorted({s for s, _, _ in cue_matches(words)})]
-    return words + pairs + cues
+    for w in words:
+        add("w:" + w)
+    for a, b in zip(padded, padded[1:], strict=False):
+        add(f"w:{a} {b}")
+    lo, hi = chars
+    if hi >= lo > 0:
+        for word in sentence.lower().split()[:_MAX_TOKENS]:
+            w = f" {word[:_MAX_WORD]} "
+            for n in range(lo, min(hi, len(w)) + 1):
+                for i in range(len(w) - n + 1):
+                    add("c:" + w[i : i + n])
+    for stage in sorted({s for s, _, _ in cue_matches(words)}):
+        out["cue:" + stage] = 1
+    if context:
+        for t, _, _ in tokens(context):
+            add("x:" + t)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
-# The model: multinomial logistic regression over binary features, in numpy
+# The model: multinomial logistic regression over TF-IDF features, in numpy
 # ---------------------------------------------------------------------------------------------------
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 @dataclass
 class Model:
-    """Weights per feature and label (centred so that each feature's weights sum to zero) and biases."""
+    """A linear model over TF-IDF features: for each feature its inverse document frequency and one
+    weight per label, a bias per label, and a weight per block of features (see :func:`features`).
+
+    A sentence's vector: each feature's count becomes 1 + log(count), times its idf; each block is
+    scaled to unit length, then times the block's weight. Scores = bias + vector . weights; the
+    probabilities are their softmax.
+    """
 
     labels: tuple[str, ...]
     vocabulary: dict[str, int]
+    idf: np.ndarray  # (features,)
     weights: np.ndarray  # (features, labels)
     bias: np.ndarray  # (labels,)
-    cue_bonus: dict[str, float] = field(default_factory=dict)
-    cue_rescue: bool = False
+    blocks: dict[str, float]  # block prefix -> weight; a block not listed is not used
+    chars: tuple[int, int] = (2, 5)
+    threshold: float = 0.0  # below this probability, read_sentence says "not sure"
     about: dict = field(default_factory=dict)
 
-    def _scores(self, found: list[str]) -> np.ndarray:
-        ids = sorted({self.vocabulary[f] for f in found if f in self.vocabulary})
-        score = self.bias + self.weights[ids].sum(axis=0)
-        for stage, bonus in self.cue_bonus.items():
-            if f"cue:{stage}" in found:
-                score[self.labels.index(stage)] += bonus
-        return score
+    def _blocks_of(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per feature the number of its block, and per block its weight (computed once, then kept)."""
+        cached = self.__dict__.get("_block_cache")
+        if cached is None or len(cached[0]) != len(self.vocabulary):
+            names = sorted(self.blocks)
+            number = {b: i for i, b in enumerate(names)}
+            of = np.zeros(len(self.vocabulary), dtype=np.int64)
+            for f, i in self.vocabulary.items():
+                of[i] = number.get(f.split(":", 1)[0], len(names))
+            scale = np.array([self.blocks[b] for b in names] + [0.0])
+            cached = self.__dict__["_block_cache"] = (of, scale)
+        return cached
 
-    def scores(self, sentence: str) -> np.ndarray:
-        """The model's score for each label (higher is more likely).
+    def vector(self, sentence: str, context: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """The sentence's features as (indices into the vocabulary, values)."""
+        found = features(sentence, context if "x" in self.blocks else "", chars=self.chars)
+        get = self.vocabulary.get
+        pairs = [(i, c) for i, c in ((get(f), c) for f, c in found.items()) if i is not None]
+        if not pairs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
+        counts = np.fromiter((c for _, c in pairs), dtype=float, count=len(pairs))
+        block_of, scale = self._blocks_of()
+        values = (1.0 + np.log(counts)) * self.idf[ids]
+        blocks = block_of[ids]
+        norms = np.sqrt(np.bincount(blocks, weights=values * values, minlength=len(scale)))
+        factor = np.divide(scale, norms, out=np.zeros_like(scale), where=norms > 0)
+        values = values * factor[blocks]
+        keep = values != 0
+        return ids[keep], values[keep]
 
-        The sum of the weights of the sentence's features, plus the bias, plus ``cue_bonus[stage]`` for
-        each stage whose cue phrases the sentence contains (the stages CEReD has few examples of).
-        """
-        return self._scores(features(sentence))
+    def scores(self, sentence: str, context: str = "") -> np.ndarray:
+        """The model's score for each label (higher is more likely)."""
+        ids, values = self.vector(sentence, context)
+        return self.bias + values @ self.weights[ids]
 
-    def predict(self, sentence: str) -> str:
-        """The label with the highest score. With ``cue_rescue``, a sentence scored "none" that contains
-        a cue phrase of its best-scored stage is read as that stage (see docs/reflection-feedback.md)."""
-        found = features(sentence)
-        if not any(not f.startswith("cue:") and " " not in f for f in found):  # no words at all
-            return "none"
-        score = self._scores(found)
-        label = self.labels[int(np.argmax(score))]
-        if label == "none" and self.cue_rescue:
-            stages = [i for i, name in enumerate(self.labels) if name != "none"]
-            best = self.labels[stages[int(np.argmax(score[stages]))]]
-            if f"cue:{best}" in found:
-                return best
-        return label
+    def probabilities(self, sentence: str, context: str = "") -> np.ndarray:
+        """The probability of each label, in the order of ``labels``."""
+        return _softmax(self.scores(sentence, context))
+
+    def predict(self, sentence: str, context: str = "") -> str:
+        """The label :func:`read_sentence` gives ("none" for a sentence without a single word)."""
+        return read_sentence(sentence, context, self).label
 
     def to_json(self) -> dict:
-        """The model as plain data; weights and biases in hundredths (whole numbers keep the file small)."""
+        """The model as plain data: per feature [idf, weights...], in thousandths (whole numbers)."""
         order = sorted(self.vocabulary, key=self.vocabulary.get)
         return {
             "about": self.about,
             "labels": list(self.labels),
-            "unit": 0.01,
-            "cue_bonus": self.cue_bonus,
-            "cue_rescue": self.cue_rescue,
-            "bias": [int(round(100 * float(b))) for b in self.bias],
-            "weights": {f: [int(round(100 * float(w))) for w in self.weights[self.vocabulary[f]]] for f in order},
+            "unit": 0.001,
+            "blocks": self.blocks,
+            "chars": list(self.chars),
+            "threshold": self.threshold,
+            "bias": [int(round(1000 * float(b))) for b in self.bias],
+            "features": {
+                f: [int(round(1000 * float(self.idf[i])))] + [int(round(1000 * float(w))) for w in self.weights[i]]
+                for f in order
+                for i in [self.vocabulary[f]]
+            },
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Model:
         unit = float(data.get("unit", 1.0))
-        names = list(data["weights"])
-        weights = unit * np.array([data["weights"][f] for f in names], dtype=float).reshape(len(names), -1)
+        names = list(data["features"])
+        table = unit * np.array([data["features"][f] for f in names], dtype=float).reshape(len(names), -1)
         return cls(
             labels=tuple(data["labels"]),
             vocabulary={f: i for i, f in enumerate(names)},
-            weights=weights,
+            idf=table[:, 0].copy(),
+            weights=np.ascontiguousarray(table[:, 1:]),
             bias=unit * np.array(data["bias"], dtype=float),
-            cue_bonus=dict(data.get("cue_bonus", {})),
-            cue_rescue=bool(data.get("cue_rescue", False)),
+            blocks={k: float(v) for k, v in data["blocks"].items()},
+            chars=tuple(data.get("chars", (2, 5))),
+            threshold=float(data.get("threshold", 0.0)),
             about=data.get("about", {}),
         )
-
-
-#: Settings of the shipped model; ``scripts/build_reflection_model.py`` and the evaluation use these.
-TRAINING = {"min_count": 2, "l2": 3e-4, "steps": 200, "learning_rate": 0.05, "class_weight_power": 1.0,
-            "prune_below": 0.2, "cue_bonus": {"conclusion": 1.0, "action plan": 1.0}, "cue_rescue": True}
-
-
-def train(
-    sentences: Sequence[str],
-    labels: Sequence[str],
-    *,
-    min_count: int = TRAINING["min_count"],
-    l2: float = TRAINING["l2"],
-    steps: int = TRAINING["steps"],
-    learning_rate: float = TRAINING["learning_rate"],
-    class_weight_power: float = TRAINING["class_weight_power"],
-    prune_below: float = TRAINING["prune_below"],
-    cue_bonus: dict[str, float] | None = None,
-    cue_rescue: bool = TRAINING["cue_rescue"],
-) -> Model:
-    """Fit the model to labelled sentences (labels from :data:`LABELS`). Deterministic: no randomness.
-
-    Features seen in fewer than ``min_count`` sentences are dropped. Classes are weighted by
-    (n / (k * n_class)) ** ``class_weight_power`` so the rare stages are not drowned out. Full-batch
-    Adam for ``steps`` steps on the weighted cross-entropy plus ``l2`` times the squared weights. After
-    training, features whose weights all lie within ``prune_below`` of zero are dropped (a smaller file).
-    ``cue_bonus`` (default: the shipped one) and ``cue_rescue`` act at prediction time, see
-    :meth:`Model.scores` and :meth:`Model.predict`.
-    """
-    if cue_bonus is None:
-        cue_bonus = dict(TRAINING["cue_bonus"])
-    label_ids = {label: i for i, label in enumerate(LABELS)}
-    y = np.array([label_ids[label] for label in labels])
-    rows_features = [sorted(set(features(s))) for s in sentences]
-    counts: dict[str, int] = {}
-    for fs in rows_features:
-        for f in fs:
-            counts[f] = counts.get(f, 0) + 1
-    names = sorted(f for f, c in counts.items() if c >= min_count)
-    vocabulary = {f: i for i, f in enumerate(names)}
-    rows, cols = [], []
-    for r, fs in enumerate(rows_features):
-        ids = [vocabulary[f] for f in fs if f in vocabulary]
-        rows.extend([r] * len(ids))
-        cols.extend(ids)
-    rows_a, cols_a = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
-    n, d, k = len(y), len(names), len(LABELS)
-
-    per_class = np.bincount(y, minlength=k).astype(float)
-    class_weight = np.where(per_class > 0, (n / (k * np.maximum(per_class, 1))) ** class_weight_power, 0.0)
-    sample_weight = class_weight[y] / class_weight[y].mean()
-    target = np.eye(k)[y]
-
-    weights, bias = np.zeros((d, k)), np.zeros(k)
-    m_w, v_w, m_b, v_b = np.zeros((d, k)), np.zeros((d, k)), np.zeros(k), np.zeros(k)
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
-    for step in range(1, steps + 1):
-        z = np.tile(bias, (n, 1))
-        for c in range(k):
-            z[:, c] += np.bincount(rows_a, weights=weights[cols_a, c], minlength=n)
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - target) * sample_weight[:, None] / n
-        grad_w = np.empty((d, k))
-        for c in range(k):
-            grad_w[:, c] = np.bincount(cols_a, weights=g[rows_a, c], minlength=d)
-        grad_w += l2 * weights
-        grad_b = g.sum(axis=0)
-        m_w = beta1 * m_w + (1 - beta1) * grad_w
-        v_w = beta2 * v_w + (1 - beta2) * grad_w**2
-        m_b = beta1 * m_b + (1 - beta1) * grad_b
-        v_b = beta2 * v_b + (1 - beta2) * grad_b**2
-        correction1, correction2 = 1 - beta1**step, 1 - beta2**step
-        weights -= learning_rate * (m_w / correction1) / (np.sqrt(v_w / correction2) + eps)
-        bias -= learning_rate * (m_b / correction1) / (np.sqrt(v_b / correction2) + eps)
-
-    weights -= weights.mean(axis=1, keepdims=True)  # softmax is unchanged; each weight reads as a lean
-    bias -= bias.mean()
-    keep = np.abs(weights).max(axis=1) >= prune_below
-    kept = [f for f, ok in zip(names, keep, strict=True) if ok]
-    return Model(
-        labels=LABELS,
-        vocabulary={f: i for i, f in enumerate(kept)},
-        weights=weights[keep],
-        bias=bias,
-        cue_bonus=dict(cue_bonus),
-        cue_rescue=cue_rescue,
-    )
 
 
 @lru_cache(maxsize=1)
@@ -346,15 +293,62 @@ def load_model(path: str | None = None) -> Model:
         return Model.from_json(json.load(file))
 
 
-def gibbs_stage(sentence: str) -> str:
+@dataclass(frozen=True)
+class Reading:
+    """How one sentence is read: its ``label`` (always one of :data:`LABELS`), the model's probability
+    for that label, what is ``claimed`` (the label, or :data:`UNSURE`), and ``by_cue``: whether the
+    label came from a reviewed cue phrase rather than from the model's confidence."""
+
+    label: str
+    probability: float
+    claimed: str
+    by_cue: bool = False
+
+
+def cue_stages(sentence: str) -> list[str]:
+    """The stages whose reviewed cue phrases the sentence contains, in Gibbs' order."""
+    found = {s for s, _, _ in cue_matches([t for t, _, _ in tokens(sentence)])}
+    return [s for s in STAGES if s in found]
+
+
+def decide(p: np.ndarray, cues: Sequence[str], threshold: float, labels: Sequence[str] = LABELS) -> Reading:
+    """The reading from the model's probabilities ``p`` and the cue stages of the sentence.
+
+    If the model's best label reaches ``threshold``, that label is claimed. Otherwise, if the sentence
+    holds a reviewed cue phrase, the cue stage that the model finds likeliest is claimed (the cue rule:
+    CEReD has few sentences of some stages, and none of phrases such as "I conclude that"). Otherwise
+    the best label is kept as ``label`` and the claim is :data:`UNSURE`.
+    """
+    best = int(np.argmax(p))
+    if p[best] >= threshold:
+        return Reading(labels[best], float(p[best]), labels[best])
+    if cues:
+        stage = max(cues, key=lambda s: p[labels.index(s)])
+        return Reading(stage, float(p[labels.index(stage)]), stage, by_cue=True)
+    return Reading(labels[best], float(p[best]), UNSURE)
+
+
+def read_sentence(sentence: str, context: str = "", model: Model | None = None) -> Reading:
+    """How the sentence is read (``context``: the sentences around it in the same text)."""
+    model = model or load_model()
+    if sentence is None or not any(t.isalpha() for t, _, _ in tokens(str(sentence))):
+        return Reading("none", 1.0, "none")
+    sentence = str(sentence)
+    p = model.probabilities(sentence, "" if context is None else str(context))
+    return decide(p, cue_stages(sentence), model.threshold, model.labels)
+
+
+def gibbs_stage(sentence: str, context: str = "") -> str:
     """The Gibbs stage a sentence most likely belongs to, or "none".
 
     Always one of :data:`LABELS`: "description", "feelings", "evaluation", "analysis", "conclusion",
-    "action plan" or "none" (not reflective writing, or nothing to read).
+    "action plan" or "none" (not reflective writing, or nothing to read). It never abstains; use
+    :func:`read_sentence` to see how sure the model is.
     """
-    if sentence is None:
+    try:
+        return read_sentence(sentence, context).label
+    except Exception:  # never a traceback in a learner's notebook
         return "none"
-    return load_model().predict(str(sentence))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -446,9 +440,13 @@ def word_count(text: str) -> int:
     return sum(len(_WORDS.findall(block)) for block in strip_markdown(text))
 
 
-#: Words too plain to quote as the signal of a stage on their own.
-_PLAIN = frozenset("a an and as at but for i in is it me my of on or so that the then this to was we".split()
-                   + ["!", "?"])
+#: Function words: never quoted on their own as the signal of a stage (the cue file's tests use it too).
+FUNCTION_WORDS = frozenset(
+    "a about after all am an and are as at be been being but by can could did do does for from had has have "
+    "he her him his i if in into is it its me my myself no not of on or our she should so than that the "
+    "their them then there these they this those to too us was we were what when which who why will with "
+    "would you your i'm i'll i've it's".split()
+)
 
 _ENGLISH = frozenset(
     "a about after all also am an and are as at be because been before but by can could did do does "
@@ -479,45 +477,46 @@ def reads_as_english(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence, the stage it was read as, and the phrases in it that signalled that stage."""
+    """One sentence, the stage it was read as, the reviewed cue phrases in it that signal that stage, and
+    how sure the model was (``stage`` is :data:`UNSURE` when it was not sure enough to claim one)."""
 
     text: str
     stage: str
     phrases: tuple[str, ...]
+    probability: float = 1.0
+    by_cue: bool = False  # read as this stage because of a reviewed cue phrase, the model being unsure
 
 
-def _read(sentence: str, model: Model) -> Sentence:
-    stage = model.predict(sentence)
-    if stage == "none":
-        return Sentence(sentence, stage, ())
+def _cue_phrases(sentence: str, stage: str) -> list[str]:
+    """The reviewed cue phrases of a stage in a sentence, as written there (longest first if they overlap)."""
     toks = tokens(sentence)
-    words = [t for t, _, _ in toks]
-    phrases: list[str] = []
-    for cue_stage, i, j in cue_matches(words):
-        if cue_stage == stage:
-            phrases.append(sentence[toks[i][1] : toks[j - 1][2]])
-    column = model.labels.index(stage)
-    leaning = []
-    for f in set(features(sentence)):
-        index = model.vocabulary.get(f)
-        if index is None or f.startswith("cue:") or "<" in f or all(w in _PLAIN for w in f.split(" ")):
-            continue
-        weight = model.weights[index, column]
-        if weight >= 0.5:
-            leaning.append((-weight, f))
-    for _, f in sorted(leaning)[:3]:
-        first = f.split(" ")
-        for i in range(len(words) - len(first) + 1):
-            if words[i : i + len(first)] == first:
-                phrases.append(sentence[toks[i][1] : toks[i + len(first) - 1][2]])
-                break
-    lower = [p.lower() for p in phrases]
-    unique = []
-    for i, phrase in enumerate(phrases):  # keep the longest of overlapping phrases, in order found
-        inside = any(lower[i] in other and (lower[i] != other or j < i) for j, other in enumerate(lower) if j != i)
-        if not inside:
-            unique.append(phrase)
-    return Sentence(sentence, stage, tuple(unique[:4]))
+    spans = [(i, j) for s, i, j in cue_matches([t for t, _, _ in toks]) if s == stage]
+    kept = [(i, j) for i, j in spans if not any(a <= i and j <= b and (a, b) != (i, j) for a, b in spans)]
+    out = []
+    for i, j in sorted(kept):
+        phrase = sentence[toks[i][1] : toks[j - 1][2]]
+        if phrase not in out:
+            out.append(phrase)
+    return out
+
+
+def _read(sentence: str, context: str, model: Model) -> Sentence:
+    reading = read_sentence(sentence, context, model)
+    if reading.claimed in (UNSURE, "none"):
+        return Sentence(sentence, reading.claimed, (), reading.probability)
+    return Sentence(sentence, reading.claimed, tuple(_cue_phrases(sentence, reading.claimed)[:3]),
+                    reading.probability, reading.by_cue)
+
+
+def _signal(s: Sentence, quote=lambda p: f"“{p}”") -> str:
+    """Why a sentence was read as its stage, in words a person can check."""
+    if not s.phrases:
+        return ""
+    quoted = ", ".join(quote(p) for p in s.phrases)
+    if s.by_cue:
+        many = len(s.phrases) > 1
+        return f" [the phrase{'s' if many else ''} {quoted} {'are usual signs' if many else 'is a usual sign'} of this stage]"
+    return f" [signal: {quoted}]"
 
 
 def _short(text: str, limit: int = 30) -> str:
@@ -529,13 +528,13 @@ def _name(stage: str) -> str:
     return stage[0].upper() + stage[1:]
 
 
-def _questions(missing: Sequence[str], how_many: int = 2) -> tuple[str, ...]:
+def _questions(missing: Sequence[str], how_many: int = 6) -> tuple[str, ...]:
     return tuple(QUESTIONS[s] for s in list(missing)[:how_many])
 
 
 @dataclass(frozen=True)
 class Hint:
-    """A cue phrase of a missing stage, found in a sentence that was read as another stage."""
+    """A cue phrase of a missing stage, found in a sentence that was read as another stage (or not sure)."""
 
     stage: str
     phrase: str
@@ -551,11 +550,13 @@ class Feedback:
     """Advice on one reflection. Renders as HTML in a notebook and as plain text in a terminal.
 
     - ``stages``: the stages found, in Gibbs' order, each with the sentences read as that stage (the
-      sentences with the most signal phrases first); ``phrases(stage)`` lists the signals.
+      sentences the model was surest of first); ``phrases(stage)`` lists the cue phrases in them.
     - ``missing``: the stages not found; ``hints``: cue phrases of missing stages that appear inside
-      sentences read as something else; ``questions``: one or two questions that lead to missing stages.
-    - ``word_count``, ``sentences`` (every sentence with its stage), ``notes`` (plain remarks, such as
-      "reads English only"), ``advice`` (the reminder that this is advice, not a grade).
+      sentences read as something else; ``questions``: one question per missing stage, in the order
+      asked (stages without even a hint first), each tied to Kember's levels (:data:`KEMBER`).
+    - ``word_count``, ``sentences`` (every sentence with its stage, "none" or "not sure"), ``notes``
+      (plain remarks, such as "reads English only"), ``advice`` (a machine's reading; the tutor's mark
+      is what counts).
     """
 
     word_count: int
@@ -569,7 +570,7 @@ class Feedback:
     advice: str = ADVICE
 
     def phrases(self, stage: str) -> list[str]:
-        """The phrases that signalled a stage, across the whole reflection."""
+        """The cue phrases that signalled a stage, across the whole reflection."""
         return [p for s in self.stages.get(stage, ()) for p in s.phrases]
 
     def _summary(self) -> str:
@@ -577,10 +578,18 @@ class Feedback:
             return f"{_plural(self.word_count, 'word')}."
         text = f"{_plural(self.word_count, 'word')}; your text touches {len(self.stages)} of Gibbs' 6 stages."
         unread = sum(s.stage == "none" for s in self.sentences)
+        unsure = sum(s.stage == UNSURE for s in self.sentences)
         if unread:
             text += (f" {_plural(unread, 'sentence')} read as none of them (often background, or about "
                      f"other people rather than you).")
+        if unsure:
+            text += f" For {_plural(unsure, 'sentence')} the machine was not sure enough to name a stage."
         return text
+
+    def _asked(self) -> list[tuple[str, str]]:
+        """(stage, question) for each question asked."""
+        by_question = {QUESTIONS[s]: s for s in STAGES}
+        return [(by_question.get(q, ""), q) for q in self.questions]
 
     def _missing_lines(self) -> list[str]:
         lines = []
@@ -605,14 +614,14 @@ class Feedback:
             for stage, found in self.stages.items():
                 lines.append(f"- {_name(stage)} ({_plural(len(found), 'sentence')})")
                 for s in found[:2]:
-                    signals = f" [signalled by: {', '.join(f'“{p}”' for p in s.phrases)}]" if s.phrases else ""
-                    lines.append(f"    “{_short(s.text)}”{signals}")
+                    lines.append(f"    “{_short(s.text)}”{_signal(s)}")
         if self.missing and self.sentences:
             lines += ["", "Stages not found:"]
             lines += [f"- {line}" for line in self._missing_lines()]
         if self.questions:
             lines += ["", "Questions to take you further:"]
-            lines += [f"{i}. {q}" for i, q in enumerate(self.questions, 1)]
+            for i, (stage, q) in enumerate(self._asked(), 1):
+                lines.append(f"{i}. {q}" + (f" ({KEMBER[stage]})" if stage else ""))
         lines += ["", self.advice]
         return "\n".join(lines)
 
@@ -632,10 +641,7 @@ class Feedback:
             for stage, found in self.stages.items():
                 parts.append(f"<li><strong>{e(_name(stage))}</strong> ({_plural(len(found), 'sentence')})<ul>")
                 for s in found[:2]:
-                    signals = ""
-                    if s.phrases:
-                        quoted = ", ".join(f"“<strong>{e(p)}</strong>”" for p in s.phrases)
-                        signals = f"; signalled by {quoted}"
+                    signals = _signal(s, lambda p: f"“<strong>{e(p)}</strong>”") if s.phrases else ""
                     parts.append(f"<li>“{e(_short(s.text))}”{signals}</li>")
                 parts.append("</ul></li>")
             parts.append("</ul>")
@@ -645,7 +651,9 @@ class Feedback:
             parts.append("</ul>")
         if self.questions:
             parts.append("<h5>Questions to take you further</h5><ol>")
-            parts += [f"<li>{e(q)}</li>" for q in self.questions]
+            for stage, q in self._asked():
+                why = f" <small>({e(KEMBER[stage])})</small>" if stage else ""
+                parts.append(f"<li>{e(q)}{why}</li>")
             parts.append("</ol>")
         parts.append(f"<p><em>{e(self.advice)}</em></p></section>")
         return "".join(parts)
@@ -694,12 +702,13 @@ def _feedback(text: str, source: str) -> Feedback:
         notes.append("Your reflection is very short, so this reading is rough: a reflection that reaches "
                      "all six stages usually runs to a few hundred words.")
     model = load_model()
-    read = tuple(_read(s, model) for s in sentences)
+    read = tuple(_read(s, " ".join(sentences[max(i - 1, 0) : i] + sentences[i + 1 : i + 2]), model)
+                 for i, s in enumerate(sentences))
     stages = {}
     for stage in STAGES:
         found = [s for s in read if s.stage == stage]
         if found:
-            stages[stage] = tuple(sorted(found, key=lambda s: -len(s.phrases)))
+            stages[stage] = tuple(sorted(found, key=lambda s: (-s.probability, -len(s.phrases))))
     missing = tuple(s for s in STAGES if s not in stages)
     hints = _hints(read, missing)
     hinted = {h.stage for h in hints}

@@ -1,0 +1,329 @@
+"""Cross-validate every candidate Gibbs-stage classifier on CEReD, and pick the "not sure" threshold.
+
+    python benchmarks/reflection_candidates.py [path/to/train.tsv] [--only NAME ...] [--out FILE]
+
+Needs scikit-learn (``pip install ".[build]"``); the wordllama rows need ``pip install wordllama`` and
+are skipped, with a line saying so, without it. Every figure is measured when the script runs:
+
+- grouped, stratified 5-fold cross-validation (seed 0) on the 6,096 CEReD training sentences, labels
+  mapped to Gibbs' stages; sentences from the same passage of a diary (linked through the context
+  column) and repeated sentences stay in one fold (``scripts/evaluate_reflection.py``);
+- accuracy, macro-F1 over the seven labels, F1 per label, out of fold;
+- time per sentence on one core (the candidate's own prediction code, one sentence at a time, over 300
+  test sentences) and the size of what would ship;
+- for the shipped candidate, the confidence threshold: the lowest probability at which the stages
+  claimed out of fold are right at least 85 % of the time, and, as an honest check, the precision and
+  coverage when each fold's threshold is chosen on the other four folds only.
+
+It prints the table and writes it as Markdown to ``benchmarks/reflection_candidates.md`` (``--out``),
+rewritten after each candidate; with ``--only``, the rows of the other candidates already in that file
+are kept. Heavy: about 20 minutes on one idle core, much longer on a busy one; run it with ``nice``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import build_reflection_model as build  # noqa: E402
+from evaluate_reflection import passages, scores, stratified_group_folds  # noqa: E402
+
+from syslead.learner import reflection  # noqa: E402
+
+LABELS = reflection.LABELS
+STAGE_IDS = [LABELS.index(s) for s in reflection.STAGES]
+TARGET_PRECISION = 0.85
+DEFAULT_OUT = ROOT / "benchmarks" / "reflection_candidates.md"
+
+
+# --- candidates: fit(train rows) -> (predict_proba(rows) -> array, size in bytes) ------------------
+
+
+def tfidf(**settings):
+    """The shipped kind of model (syslead.learner.reflection.Model) with these settings."""
+
+    def fit(table):
+        model = build.prune(build.fit(list(table["sentence"]), list(table["stage"]), list(table["around"]),
+                                      **settings))
+        size = len(build.dumps(model).encode("utf-8"))
+
+        def proba(rows):
+            return np.array([model.probabilities(s, c) for s, c in zip(rows["sentence"], rows["around"], strict=True)])
+
+        return proba, size
+
+    return fit
+
+
+def majority(table):
+    counts = np.bincount([LABELS.index(s) for s in table["stage"]], minlength=len(LABELS))
+    p = counts / counts.sum()
+    return (lambda rows: np.tile(p, (len(rows), 1))), 0
+
+
+def _logistic(x, y, C=1.0):
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=C, class_weight="balanced", max_iter=3000).fit(x, y)
+    return lr
+
+
+def _proba(lr, x):
+    p = np.zeros((x.shape[0], len(LABELS)))
+    p[:, lr.classes_] = lr.predict_proba(x)
+    return p
+
+
+_WORDLLAMA = None
+
+
+def _wordllama():
+    global _WORDLLAMA
+    if _WORDLLAMA is None:
+        from wordllama import WordLlama
+
+        _WORDLLAMA = WordLlama.load(trunc_dim=256, cache_dir=Path(__import__("wordllama").__file__).parent, disable_download=True)  # the l2_supercat weights inside the wheel; no download
+    return _WORDLLAMA
+
+
+def wordllama_embedding(C=1.0, with_tfidf=False):
+    """Mean-pooled wordllama (l2_supercat, 256 dimensions) vectors of the sentence, logistic regression;
+    with_tfidf: stacked beside the shipped TF-IDF features (its vectors scaled to unit length)."""
+
+    def fit(table):
+        from scipy.sparse import csr_matrix, hstack
+
+        wl = _wordllama()
+        y = np.array([LABELS.index(s) for s in table["stage"]])
+        e = wl.embed(list(table["sentence"]), norm=True)
+        model = None
+        x = csr_matrix(e)
+        if with_tfidf:
+            model = build.fit(list(table["sentence"]), list(table["stage"]), list(table["around"]))
+            x = hstack([build.design(model, table["sentence"], table["around"]), x]).tocsr()
+        lr = _logistic(x, y, C)
+        weights_file = Path(__import__("wordllama").__file__).parent / "weights" / "l2_supercat_256.safetensors"
+        size = weights_file.stat().st_size + (len(build.dumps(model).encode()) if model else 0)
+
+        def proba(rows):
+            out = []
+            for s, c in zip(rows["sentence"], rows["around"], strict=True):  # one at a time, as at run time
+                v = csr_matrix(wl.embed([s], norm=True))
+                if model is not None:
+                    v = hstack([build.design(model, [s], [c]), v]).tocsr()
+                out.append(_proba(lr, v)[0])
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
+def distilled(dims=256, C=10.0, with_tfidf=True):
+    """Our own small sentence embedding, distilled from the training fold: a truncated SVD (latent
+    semantic analysis) of the fold's TF-IDF matrix; with_tfidf: stacked beside the TF-IDF features."""
+
+    def fit(table):
+        from scipy.sparse import csr_matrix, hstack
+        from sklearn.decomposition import TruncatedSVD
+
+        y = np.array([LABELS.index(s) for s in table["stage"]])
+        model = build.fit(list(table["sentence"]), list(table["stage"]), list(table["around"]),
+                          blocks={"w": 1.0, "c": 1.0})
+        x = build.design(model, table["sentence"], table["around"])
+        svd = TruncatedSVD(dims, random_state=0).fit(x)
+        e = svd.transform(x)
+        scale = np.linalg.norm(e, axis=1).mean()
+        full = build.fit(list(table["sentence"]), list(table["stage"]), list(table["around"])) if with_tfidf else None
+        parts = [csr_matrix(e / scale)]
+        if full is not None:
+            parts.insert(0, build.design(full, table["sentence"], table["around"]))
+        lr = _logistic(hstack(parts).tocsr(), y, C)
+        size = svd.components_.size * 2 + len(build.dumps(model).encode()) + (len(build.dumps(full).encode()) if full else 0)
+
+        def proba(rows):
+            out = []
+            for s, c in zip(rows["sentence"], rows["around"], strict=True):
+                v = [csr_matrix(svd.transform(build.design(model, [s], [c])) / scale)]
+                if full is not None:
+                    v.insert(0, build.design(full, [s], [c]))
+                out.append(_proba(lr, hstack(v).tocsr())[0])
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
+S = build.SETTINGS
+CANDIDATES = {  # in the order they run: the shipped one first, then the comparisons
+    "majority class": majority,
+    "+ context (0.15): shipped": tfidf(),
+    "wordllama 256-d mean vector": wordllama_embedding(C=10.0),
+    "TF-IDF words + pairs": tfidf(blocks={"w": 1.0}),
+    "+ letter groups (0.5)": tfidf(blocks={"w": 1.0, "c": 0.5}),
+    "+ cue phrases (0.5)": tfidf(blocks={"w": 1.0, "c": 0.5, "cue": 0.5}),
+    "own distilled embedding (LSA, 256-d) + shipped TF-IDF": distilled(C=3.0),
+    "wordllama + shipped TF-IDF": wordllama_embedding(C=3.0, with_tfidf=True),
+    "shipped, C = 1": tfidf(C=1.0),
+    "shipped, C = 10": tfidf(C=10.0),
+    "shipped, classes unweighted": tfidf(class_weight=False),
+    "shipped, letter groups 1.0, context 0.3": tfidf(blocks={**S["blocks"], "c": 1.0, "x": 0.3}),
+}
+SHIPPED = "+ context (0.15): shipped"
+
+
+# --- cross-validation --------------------------------------------------------------------------------
+
+
+def folds(table, k=5, seed=0):
+    y = np.array([LABELS.index(s) for s in table["stage"]])
+    return y, stratified_group_folds(y, passages(list(table["sentence"]), list(table["context"])), k, seed)
+
+
+def cross_validate(table, fit, y, fold, k=5):
+    p = np.zeros((len(table), len(LABELS)))
+    sizes, per_sentence = [], []
+    for f in range(k):
+        train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+        proba, size = fit(table.iloc[train].reset_index(drop=True))
+        rows = table.iloc[test].reset_index(drop=True)
+        started = time.perf_counter()
+        p[test[:300]] = proba(rows.iloc[:300])
+        per_sentence.append((time.perf_counter() - started) / min(300, len(test)))
+        p[test[300:]] = proba(rows.iloc[300:])
+        sizes.append(size)
+    return p, max(sizes), float(np.median(per_sentence))
+
+
+def claimed(p, threshold, cues=None):
+    """(label per row, whether a stage is claimed), as syslead.learner.reflection.decide reads them."""
+    if cues is None:
+        best, top = p.argmax(axis=1), p.max(axis=1)
+        return best, np.isin(best, STAGE_IDS) & (top >= threshold)
+    readings = [reflection.decide(row, c, threshold) for row, c in zip(p, cues, strict=True)]
+    best = np.array([LABELS.index(r.label) for r in readings])
+    return best, np.array([r.claimed in reflection.STAGES for r in readings])
+
+
+def choose_threshold(p, y, cues=None, target=TARGET_PRECISION):
+    """The lowest threshold (in steps of 0.01) at which the stages claimed are right >= target."""
+    for t in np.arange(0.3, 1.0, 0.01):
+        best, claim = claimed(p, t, cues)
+        if claim.sum() >= 20 and (best[claim] == y[claim]).mean() >= target:
+            return round(float(t), 2)
+    return 1.0
+
+
+def abstention(p, y, fold, cues, k=5):
+    """The threshold on the model's confidence alone (chosen on all out-of-fold predictions, and per
+    fold on the other four), and what the cue rule adds at that threshold."""
+    t_all = choose_threshold(p, y)
+    best, claim = claimed(p, t_all)
+    stage_rows = np.isin(y, STAGE_IDS)
+    report = {"threshold": t_all, "precision": float((best[claim] == y[claim]).mean()),
+              "coverage": float(claim.mean()), "coverage_of_stage_sentences": float(claim[stage_rows].mean())}
+    right, n_claim, per_fold = 0, 0, []
+    for f in range(k):
+        test = fold == f
+        t = choose_threshold(p[~test], y[~test])
+        b, c = claimed(p[test], t)
+        right += int((b[c] == y[test][c]).sum())
+        n_claim += int(c.sum())
+        per_fold.append(t)
+    report |= {"held_out_precision": right / max(n_claim, 1), "held_out_coverage": n_claim / len(y),
+               "held_out_thresholds": per_fold}
+    with_cues, claim_all = claimed(p, t_all, cues)
+    by_cue = claim_all & ~claim
+    report |= {"cue_claims": float(by_cue.mean()), "cue_precision": float((with_cues[by_cue] == y[by_cue]).mean()),
+               "all_precision": float((with_cues[claim_all] == y[claim_all]).mean()),
+               "all_coverage": float(claim_all.mean())}
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="?", default=str(build.DEFAULT_DATA), help="CEReD train.tsv")
+    parser.add_argument("--only", nargs="*", help="run only these candidates (names as in the table)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="where to write the Markdown table")
+    args = parser.parse_args(argv)
+    table = build.read_table(args.data)
+    y, fold = folds(table)
+    columns = ["accuracy", "macro-F1", *LABELS]
+    header = "| candidate | " + " | ".join(columns) + " | ms / sentence | ships (MB) |"
+    lines = [header, "|---|" + "---:|" * (len(columns) + 2)]
+    print(header, flush=True)
+    abstain = None
+    out = Path(args.out)
+    previous = {}
+    if args.only and out.is_file():  # keep the rows of candidates not run this time
+        for line in out.read_text(encoding="utf-8").splitlines():
+            if line.startswith("| ") and not line.startswith("| candidate"):
+                previous[line.split(" | ")[0][2:]] = line
+    for name, fit in CANDIDATES.items():
+        if args.only and name not in args.only:
+            lines += [line for key, line in previous.items()
+                      if key == name or (name == SHIPPED and key.startswith("shipped + cue rule"))]
+            continue
+        started = time.perf_counter()
+        try:
+            p, size, per_sentence = cross_validate(table, fit, y, fold)
+        except ImportError as error:
+            print(f"| {name} | skipped: {error} |", flush=True)
+            continue
+        row = scores(y, p.argmax(axis=1))
+        line = (f"| {name} | " + " | ".join(f"{row[c]:.3f}" for c in columns)
+                + f" | {1000 * per_sentence:.2f} | {size / 1e6:.1f} |")
+        lines.append(line)
+        print(line, f"({time.perf_counter() - started:.0f} s)", flush=True)
+        if name == SHIPPED:
+            cues = [reflection.cue_stages(sentence) for sentence in table["sentence"]]
+            abstain = abstention(p, y, fold, cues)
+            best, _ = claimed(p, abstain["threshold"], cues)
+            row = scores(y, best)
+            line = (f"| shipped + cue rule (threshold {abstain['threshold']:.2f}): what gibbs_stage answers | "
+                    + " | ".join(f"{row[c]:.3f}" for c in columns) + f" | {1000 * per_sentence:.2f} | {size / 1e6:.1f} |")
+            lines.append(line)
+            print(line, flush=True)
+        write(out, table, lines, abstain, previous)
+
+
+def write(out, table, lines, abstain, previous):
+    """The Markdown results file, rewritten after each candidate (a long run that stops keeps its rows)."""
+    text = [f"Grouped, stratified 5-fold cross-validation (seed 0) on the {len(table):,} CEReD training "
+            "sentences, labels mapped to Gibbs' stages; macro-F1 over the seven labels; F1 per label; "
+            "ms per sentence on one core (on a shared machine); size of what would ship.", "", *lines]
+    if abstain:
+        text += ["", f"Abstention for the shipped candidate (a stage is claimed when the model's probability "
+                 f"for it is at least the threshold; target: claimed stages right >= {TARGET_PRECISION:.0%}):", "",
+                 f"- threshold chosen on all out-of-fold predictions: {abstain['threshold']:.2f}; claimed "
+                 f"stages right {abstain['precision']:.3f}; coverage {abstain['coverage']:.3f} of all sentences, "
+                 f"{abstain['coverage_of_stage_sentences']:.3f} of the sentences the annotators gave a stage",
+                 f"- each fold's threshold chosen on the other four folds "
+                 f"({', '.join(f'{t:.2f}' for t in abstain['held_out_thresholds'])}): "
+                 f"claimed stages right {abstain['held_out_precision']:.3f}; coverage {abstain['held_out_coverage']:.3f}",
+                 f"- the cue rule (below the threshold, a sentence with a reviewed cue phrase is read as that "
+                 f"cue's stage) adds {abstain['cue_claims']:.3f} of the sentences, of which {abstain['cue_precision']:.3f} "
+                 f"agree with the annotators; with them, {abstain['all_precision']:.3f} right over "
+                 f"{abstain['all_coverage']:.3f} of the sentences"]
+    elif out.is_file():
+        old = out.read_text(encoding="utf-8").split("\n\nAbstention", 1)
+        if len(old) == 2:
+            text += ["", "Abstention" + old[1].rstrip("\n")]
+    out.write_text("\n".join(text) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
