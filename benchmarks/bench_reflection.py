@@ -12,6 +12,7 @@ beside the repository), the time to read all of its sentences, each with its nei
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     model = reflection.load_model()
     load = time.perf_counter() - started
     size = reflection.MODEL_PATH.stat().st_size
+    print(f"load average of the machine (1, 5, 15 min): {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
+          f"on {os.cpu_count()} cores")
     print(f"model file: {size / 1e6:.1f} MB, {len(model.vocabulary):,} features; load (once per kernel): "
           f"{1000 * load:.0f} ms")
 

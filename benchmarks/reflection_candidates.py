@@ -171,11 +171,11 @@ S = build.SETTINGS
 CANDIDATES = {  # in the order they run: the shipped one first, then the comparisons
     "majority class": majority,
     "+ context (0.15): shipped": tfidf(),
-    "wordllama 256-d mean vector": wordllama_embedding(C=10.0),
     "TF-IDF words + pairs": tfidf(blocks={"w": 1.0}),
+    "wordllama 256-d mean vector": wordllama_embedding(C=10.0),
+    "own distilled embedding (LSA, 256-d) + shipped TF-IDF": distilled(C=3.0),
     "+ letter groups (0.5)": tfidf(blocks={"w": 1.0, "c": 0.5}),
     "+ cue phrases (0.5)": tfidf(blocks={"w": 1.0, "c": 0.5, "cue": 0.5}),
-    "own distilled embedding (LSA, 256-d) + shipped TF-IDF": distilled(C=3.0),
     "wordllama + shipped TF-IDF": wordllama_embedding(C=3.0, with_tfidf=True),
     "shipped, C = 1": tfidf(C=1.0),
     "shipped, C = 10": tfidf(C=10.0),

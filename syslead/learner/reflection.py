@@ -30,6 +30,7 @@ import html
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -149,29 +150,20 @@ def features(sentence: str, context: str = "", *, chars: tuple[int, int] = (2, 5
     letters inside each word (padded with a space at each end), ``cue:`` the stages whose cue phrases
     the sentence contains, and ``x:`` the words of the neighbouring sentences (``context``).
     """
-    out: dict[str, int] = {}
-
-    def add(name: str) -> None:
-        out[name] = out.get(name, 0) + 1
-
     words = [t for t, _, _ in tokens(sentence)]
     padded = ["<s>", *words, "</s>"]
-    for w in words:
-        add("w:" + w)
-    for a, b in zip(padded, padded[1:], strict=False):
-        add(f"w:{a} {b}")
+    names = ["w:" + w for w in words]
+    names += [f"w:{a} {b}" for a, b in zip(padded, padded[1:], strict=False)]
     lo, hi = chars
     if hi >= lo > 0:
         for word in sentence.lower().split()[:_MAX_TOKENS]:
             w = f" {word[:_MAX_WORD]} "
-            for n in range(lo, min(hi, len(w)) + 1):
-                for i in range(len(w) - n + 1):
-                    add("c:" + w[i : i + n])
+            names += ["c:" + w[i : i + n] for n in range(lo, min(hi, len(w)) + 1) for i in range(len(w) - n + 1)]
+    if context:
+        names += ["x:" + t for t, _, _ in tokens(context)]
+    out = dict(Counter(names))
     for stage in sorted({s for s, _, _ in cue_matches(words)}):
         out["cue:" + stage] = 1
-    if context:
-        for t, _, _ in tokens(context):
-            add("x:" + t)
     return out
 
 
