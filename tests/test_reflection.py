@@ -410,7 +410,7 @@ def test_do_the_readme_and_the_docs_show_the_measured_table():
     """The comparison table in README.md and docs is the one benchmarks/reflection_candidates.py wrote."""
     results = (ROOT / "benchmarks" / "reflection_candidates.md").read_text(encoding="utf-8")
     rows = [line for line in results.splitlines() if line.startswith("| ")]
-    assert len(rows) >= 10 and any("shipped" in row for row in rows)
+    assert len(rows) >= 4 and any("shipped" in row for row in rows)
     for doc in (ROOT / "README.md", ROOT / "docs" / "reflection-feedback.md"):
         text = doc.read_text(encoding="utf-8")
         for row in rows:
