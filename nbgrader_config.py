@@ -20,6 +20,10 @@ c.CourseDirectory.release_directory = "release"
 # A course-local exchange for single-machine use (created on first use).
 c.Exchange.root = os.environ.get("SYSLEAD_EXCHANGE", os.path.join(here, "exchange"))
 
+# Collect copies only regular files and folders: a symbolic link in a submission is left out and named in
+# the log, never followed (nbgrader's own collect copies what a link points to).
+c.ExchangeFactory.collect = "syslead.grading.submissions.SafeExchangeCollect"
+
 # Each cell may run this long when nbgrader executes a notebook (validate, autograde).
 c.Execute.timeout = 60
 

@@ -21,7 +21,7 @@ import glob
 import os
 import pwd
 
-from nbgrader.exchange.default.collect import ExchangeCollect
+from syslead.grading.submissions import SafeExchangeCollect
 from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
@@ -40,8 +40,9 @@ c.Exchange.root = os.environ.get("SYSLEAD_EXCHANGE", "/srv/nbgrader/exchange")
 c.Authenticator.plugin_class = "nbgrader.auth.JupyterHubAuthPlugin"
 
 
-class OwnerCheckedCollect(ExchangeCollect):
-    """Collect only submissions that belong to the learner they name.
+class OwnerCheckedCollect(SafeExchangeCollect):
+    """Collect only submissions that belong to the learner they name (and, as SafeExchangeCollect does,
+    never follow or copy a link, device or FIFO in them).
 
     ``nbgrader submit --student=NAME`` lets anyone put a submission in the inbound folder under
     another learner's name, and plain ``nbgrader collect`` only warns when the folder's owner differs

@@ -157,18 +157,27 @@ SANITIZE = ["nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.Dedupl
             "syslead.grading.hostile.RestoreDeletedChecks", "nbgrader.preprocessors.CheckCellMetadata"]
 
 
+AUTOGRADE = ["nbgrader.preprocessors.Execute", "syslead.grading.clean.SanitizeNotebook",
+             "nbgrader.preprocessors.IgnorePattern", "nbconvert.preprocessors.ClearMetadataPreprocessor",
+             "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
+             "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata"]
+
+
 def safe_grading(config, kernel: str | None = "syslead-sandbox"):
     """Set an nbgrader Config up for grading hostile or broken submissions: a deleted check is put back
-    from the source and run, a duplicated cell no longer stops the batch, and the code runs in the
-    resource-limited ``kernel`` (None: nbgrader's default)."""
+    from the source and run, a duplicated cell no longer stops the batch, learner HTML and script are
+    sanitised after the notebook runs (so formgrader and the feedback never show them), and the code runs
+    in the sandbox ``kernel`` (None: nbgrader's default)."""
     config.Autograde.sanitize_preprocessors = list(SANITIZE)
+    config.Autograde.autograde_preprocessors = list(AUTOGRADE)
     if kernel:
         config.Execute.kernel_name = kernel
     return config
 
 
 #: The same as command-line options of ``nbgrader autograde`` (add --Execute.kernel_name=syslead-sandbox).
-SAFE_GRADING_OPTIONS = ["--Autograde.sanitize_preprocessors=" + json.dumps(SANITIZE)]
+SAFE_GRADING_OPTIONS = ["--Autograde.sanitize_preprocessors=" + json.dumps(SANITIZE),
+                        "--Autograde.autograde_preprocessors=" + json.dumps(AUTOGRADE)]
 
 
 def __getattr__(name: str):  # the preprocessors are built on first use (nbgrader is slow to import)
@@ -338,11 +347,12 @@ ERRORS = {
 MESSAGES = [
     (re.compile(r"Resource temporarily unavailable"), "limit", "process limit hit"),
     (re.compile(r"File too large"), "limit", "file-size limit hit"),
-    (re.compile(r"Network is unreachable"), "limit", "tried to use the network (blocked)"),
+    (re.compile(r"Network is unreachable|Connection refused|Temporary failure in name resolution"), "blocked",
+     "tried to use the network (the sandbox has none)"),
     (re.compile(r"output was cut"), "limit", "output cut at the size limit"),
     (re.compile(r"\.\.\. Output truncated \.\.\."), "limit", "over 1000 lines of output (cut by nbgrader)"),
-    (re.compile(r"Operation not permitted"), "limit", "was refused an operation (such as signalling the grader)"),
-    (re.compile(r"Read-only file system"), "limit", "tried to write outside its own folder"),
+    (re.compile(r"Operation not permitted"), "blocked", "was refused an operation (such as signalling the grader)"),
+    (re.compile(r"Read-only file system"), "blocked", "tried to write outside its own folder"),
 ]
 
 
@@ -350,7 +360,7 @@ MESSAGES = [
 class Row:
     student: str
     notebook: str
-    kind: str  # failed, missing, restored, timeout, limit, file, process
+    kind: str  # failed, refused, missing, restored, timeout, limit, blocked, file, process
     detail: str
 
 
@@ -492,20 +502,27 @@ def unusual(root: Path | str, assignment: str, students: list[str] | None = None
     return rows
 
 
+BLOCKED = {"file": "tried to open {detail}, which the sandbox hides",
+           "network": "tried to connect to {detail} (the sandbox has no network)",
+           "abstract socket": "tried an abstract Unix socket {detail} (the sandbox has no network)",
+           "unix socket": "tried the Unix socket {detail}, which the sandbox hides",
+           "signal": "tried to signal {detail}, outside the sandbox or its first process (nothing happened)"}
+
+
 def _record_rows(student: str, record: dict) -> list[Row]:
     rows = []
     for note in record.get("skipped_files", []):
         rows.append(Row(student, "-", "file", f"left out of the grading copy: {note}"))
+    for event in record.get("events", []):
+        text = BLOCKED.get(event.get("kind"), "tried {detail} (refused by the sandbox)")
+        rows.append(Row(student, "-", "blocked", text.format(detail=event.get("detail", ""))))
     if record.get("setup_error"):
         rows.append(Row(student, "-", "failed", f"the grading sandbox could not start: {record['setup_error']}"))
     if record.get("wall_time_limit"):
         rows.append(Row(student, "-", "timeout", f"the kernel was stopped after {record['limits']['wall_seconds']} s"))
-    signal_name = record.get("exit_signal")
-    if signal_name in ("SIGXCPU", "SIGKILL") and not record.get("wall_time_limit"):
-        rows.append(Row(student, "-", "limit", f"the kernel was stopped ({signal_name})"))
-    if record.get("leftover_processes_killed"):
-        rows.append(Row(student, "-", "process", f"{record['leftover_processes_killed']} stray processes killed "
-                                                 "after grading"))
+    if record.get("processes_at_end"):
+        rows.append(Row(student, "-", "process", f"{record['processes_at_end']} processes still running when the "
+                                                 "notebook ended: killed with the sandbox"))
     if record.get("terminal_output_cut"):
         rows.append(Row(student, "-", "limit", f"{record['terminal_output_bytes'] / 1e6:.1f} MB written to the "
                                                "terminal, cut"))

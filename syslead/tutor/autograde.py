@@ -93,7 +93,7 @@ class Report:
         return [o for o in self.outcomes if o.status == "failed"]
 
     def table(self) -> str:
-        order = {"failed": 0, "graded": 1, "skipped": 2}
+        order = {"failed": 0, "refused": 1, "graded": 2, "skipped": 3}
         rows = sorted(self.outcomes, key=lambda o: (order[o.status], o.student))
         width = max([len("learner")] + [len(o.student) for o in rows])
         lines = [f"{'learner':<{width}}  result   time    why",
@@ -102,7 +102,7 @@ class Report:
             secs = f"{o.seconds:5.1f}s" if o.status != "skipped" else "     -"
             lines.append(f"{o.student:<{width}}  {o.status:<7}  {secs}  {o.reason}")
         lines.append(f"{self.assignment}: {self.count('graded')} graded, {self.count('skipped')} skipped, "
-                     f"{self.count('failed')} failed, in {self.seconds:.1f} s with {self.jobs} "
+                     f"{self.count('refused')} refused, {self.count('failed')} failed, in {self.seconds:.1f} s with {self.jobs} "
                      f"process{'es' if self.jobs != 1 else ''}.")
         return "\n".join(lines)
 
@@ -351,7 +351,9 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
               sandbox: bool = True) -> Report:
     """Autograde ``assignment`` with ``jobs`` worker processes; returns a :class:`Report`.
 
-    ``sandbox``: run learners' code in the resource-limited kernel (see :mod:`syslead.grading.sandbox`)."""
+    ``sandbox``: run learners' code in the bubblewrap sandbox (see :mod:`syslead.grading.sandbox`); where it
+    cannot run, refuse with one sentence. A submission with a link, device or FIFO in it, or a notebook that
+    is huge or nested too deeply, is refused (not graded) and named in the table; the others are graded."""
     course = course or Course.find()
     if jobs < 1:
         raise CourseError("--jobs must be at least 1.")
@@ -363,11 +365,23 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
             raise CourseError(f"{unknown[0]} has no collected submission of {assignment}: check the id, or run "
                               f"'nbgrader collect {assignment}'.")
         submitted = {s: submitted[s] for s in students}
+    if sandbox:
+        from syslead.grading.sandbox import unavailable
+
+        why = unavailable()
+        if why:
+            raise CourseError(why)
     report = Report(assignment, jobs=jobs)
     started = time.perf_counter()
     todo: list[str] = []
+    from syslead.grading.submissions import screen
+
     with course.gradebook() as gb:
         for student in submitted:
+            problems = screen(course.folder("submitted") / student / assignment)
+            if problems:  # never graded: a link could lead nbgrader to another learner's files
+                report.outcomes.append(Outcome(student, "refused", "not graded: " + "; ".join(problems[:3])))
+                continue
             if not force and already_graded(course, gb, assignment, student):
                 report.outcomes.append(Outcome(student, "skipped", "already graded (--force grades it again)"))
             else:
@@ -488,12 +502,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="grade again submissions that are already graded")
     parser.add_argument("--student", action="append", metavar="ID", help="only this learner (repeatable)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--no-sandbox", action="store_true",
-                        help="run learners' code in nbgrader's ordinary kernel, not the resource-limited one")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="run learners' code with your own rights, outside the sandbox (only for code you trust)")
 
 
 def run(args: argparse.Namespace) -> int:
     course = Course.find(args.course)
     report = autograde(args.assignment, course=course, jobs=args.jobs, force=args.force, students=args.student,
-                       progress=not args.no_progress, sandbox=not args.no_sandbox)
+                       progress=not args.no_progress, sandbox=not args.unsafe_no_sandbox)
     return 1 if report.failed else 0

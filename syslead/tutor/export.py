@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from syslead.errors import CourseError
+from syslead.grading.clean import csv_cell
 from syslead.tutor.course import Course, add_course_argument
 
 HELP = "export grades as CSV per learner and assignment, and for Moodle's and Canvas's gradebook import"
@@ -108,6 +109,23 @@ def rows(course: Course, assignments: list[str] | None = None) -> list[Row]:
     return out
 
 
+class _writer:
+    """csv.writer whose every cell goes through :func:`syslead.grading.clean.csv_cell` (no formulas)."""
+
+    def __init__(self, f):
+        self.w = csv.writer(f)
+
+    def writerow(self, row) -> None:
+        self.w.writerow([csv_cell(x) for x in row])
+
+
+def _refuse_links(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_symlink():
+            raise CourseError(f"{path} is a symbolic link: remove it (syslead never writes through a link), then "
+                              "export again.")
+
+
 def _num(x: float) -> str:
     return f"{x:g}"
 
@@ -117,7 +135,7 @@ def write_grades(path: Path, data: list[Row]) -> None:
                "raw_score", "late_submission_penalty", "score", "max_score", "submitted", "seconds_late",
                "percent", "needs_manual_grade"]
     with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = _writer(f)
         w.writerow(columns)
         for r in data:
             w.writerow([r.assignment, r.duedate or "", r.timestamp or "", r.student_id, r.last_name or "",
@@ -138,7 +156,7 @@ def _by_learner(data: list[Row]) -> tuple[list[str], dict[str, dict[str, Row]]]:
 def write_moodle(path: Path, data: list[Row]) -> None:
     assignments, learners = _by_learner(data)
     with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = _writer(f)
         w.writerow(["First name", "Last name", "ID number", "Email address", *assignments])
         for sid, results in learners.items():
             any_row = next(iter(results.values()))
@@ -149,7 +167,7 @@ def write_moodle(path: Path, data: list[Row]) -> None:
 def write_canvas(path: Path, data: list[Row]) -> None:
     assignments, learners = _by_learner(data)
     with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = _writer(f)
         w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *assignments])
         for sid, results in learners.items():
             r = next(iter(results.values()))
@@ -164,6 +182,7 @@ def write(course: Course, *, out: Path | None = None, assignments: list[str] | N
     folder = Path(out) if out else course.root / "grades"
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "grades.csv", folder / "moodle.csv", folder / "canvas.csv"]
+    _refuse_links(paths)
     write_grades(paths[0], data)
     write_moodle(paths[1], data)
     write_canvas(paths[2], data)

@@ -25,12 +25,15 @@ import hashlib
 import hmac
 import html
 import json
+import os
 import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from syslead.errors import CourseError
+from syslead.grading.clean import csv_cell
+from syslead.grading.submissions import read_notebook, refused
 from syslead.learner.reflection import STUB, feedback
 from syslead.tutor.course import Course, add_course_argument
 
@@ -141,7 +144,8 @@ def anonymiser(course: Course):
     return lambda student: "L-" + hmac.new(key, student.encode(), hashlib.sha256).hexdigest()[:6]
 
 
-def collect(course: Course, assignment: str, *, anonymise: bool = False) -> list[Question]:
+def collect(course: Course, assignment: str, *, anonymise: bool = False,
+            skipped: list[str] | None = None) -> list[Question]:
     """The questions of ``assignment`` with every learner's answer, score and Gibbs stage summary."""
     course.check_assignment(assignment)
     qs = questions(course, assignment)
@@ -151,20 +155,27 @@ def collect(course: Course, assignment: str, *, anonymise: bool = False) -> list
     grades = _grades(course, assignment) if course.has_gradebook() else {}
     code = anonymiser(course) if anonymise else (lambda s: s)
     autograded = course.folder("autograded")
+    skipped = skipped if skipped is not None else []
     by_notebook: dict[str, list[Question]] = {}
     for q in qs:
         by_notebook.setdefault(q.notebook, []).append(q)
     for student, folder in submitted.items():
+        bad = refused(folder)
+        if bad:
+            skipped.append(f"{student}: not read ({'; '.join(bad[:3])}); syslead never follows a link")
+            continue
         for nb_name, nb_questions in by_notebook.items():
             path, where = autograded / student / assignment / f"{nb_name}.ipynb", "autograded"
-            if not path.is_file():
+            if not os.path.lexists(path):
                 path, where = folder / f"{nb_name}.ipynb", "submitted"
             cells = {}
-            if path.is_file():
-                try:
-                    cells = {_meta(c).get("grade_id"): c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]}
-                except (ValueError, KeyError, TypeError):
+            if os.path.lexists(path):
+                nb, why = read_notebook(path)
+                if why:
                     where = "unreadable"
+                    skipped.append(f"{student}: {path.name} {why}; skipped")
+                else:
+                    cells = {_meta(c).get("grade_id"): c for c in nb["cells"] if isinstance(c, dict)}
             for q in nb_questions:
                 cell = cells.get(q.grade_id)
                 text = _text(cell).strip() if cell else ""
@@ -252,19 +263,26 @@ def write_csv(path: Path, assignment: str, qs: list[Question]) -> None:
         w.writerow(CSV_COLUMNS)
         for q in qs:
             for a in q.answers:
-                w.writerow([a.student, assignment, q.notebook, q.grade_id, f"{q.points:g}",
+                w.writerow([csv_cell(x) for x in [a.student, assignment, q.notebook, q.grade_id, f"{q.points:g}",
                             "" if a.score is None else f"{a.score:g}",
                             "" if a.needs_manual_grade is None else str(a.needs_manual_grade).lower(),
-                            a.words, "; ".join(a.stages), "; ".join(a.missing) if a.text else "", a.text])
+                            a.words, "; ".join(a.stages), "; ".join(a.missing) if a.text else "", a.text]])
 
 
 def write(course: Course, assignment: str, *, out: Path | None = None, anonymise: bool = False) -> tuple[Path, Path]:
     """Write ``ASSIGNMENT.html`` and ``ASSIGNMENT.csv``; returns their paths."""
-    qs = collect(course, assignment, anonymise=anonymise)
+    skipped: list[str] = []
+    qs = collect(course, assignment, anonymise=anonymise, skipped=skipped)
+    for line in skipped:
+        print(line)
     folder = Path(out) if out else course.root / "reflections"
     folder.mkdir(parents=True, exist_ok=True)
     suffix = "-anonymised" if anonymise else ""
     page, table = folder / f"{assignment}{suffix}.html", folder / f"{assignment}{suffix}.csv"
+    for path in (page, table):
+        if path.is_symlink():
+            raise CourseError(f"{path} is a symbolic link: remove it (syslead never writes through a link), then "
+                              "run this again.")
     page.write_text(to_html(assignment, qs, anonymised=anonymise), encoding="utf-8")
     write_csv(table, assignment, qs)
     return page, table

@@ -1,0 +1,104 @@
+"""Learners' words made safe for the tutor's pages and spreadsheets.
+
+- :func:`clean_notebook`: learner HTML in a notebook (markdown cells, their attachments, and the HTML,
+  SVG, markdown and JavaScript outputs their code produced) sanitised with nh3 (the Rust ``ammonia``
+  sanitiser): no ``<script>``, no event handlers, no ``javascript:`` links. :class:`SanitizeNotebook` does it
+  inside nbgrader's autograde, so formgrader and the feedback render only the cleaned notebook.
+- :func:`csv_cell`: a spreadsheet cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+  return is read as a formula by Excel and LibreOffice; prefix it with ``'`` as OWASP advises ("CSV
+  Injection"). ``syslead export`` and ``syslead reflections`` write every cell through it.
+"""
+
+from __future__ import annotations
+
+import re
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_TAG = re.compile(r"<\s*[a-zA-Z!/?]")
+_JS_LINK = re.compile(r"\]\(\s*(?:javascript|vbscript|data)\s*:", re.I)
+_SVG_BAD = re.compile(r"<\s*script|\bon[a-z]+\s*=|javascript\s*:|<\s*foreignObject", re.I)
+SCRIPT_TYPES = ("application/javascript", "text/javascript", "application/x-javascript")
+
+
+def csv_cell(value) -> str:
+    """``value`` as text that a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def clean_html(text: str) -> str:
+    import nh3
+
+    return nh3.clean(text, link_rel="noopener noreferrer")
+
+
+def clean_markdown(text: str) -> str:
+    """Markdown with any HTML in it sanitised (plain markdown is left exactly as it was)."""
+    if _TAG.search(text):
+        text = clean_html(text)
+    return _JS_LINK.sub("](#", text)
+
+
+def _clean_bundle(data: dict) -> int:
+    changed = 0
+    for key in list(data):
+        value = data[key]
+        text = "".join(value) if isinstance(value, list) else value
+        if key in SCRIPT_TYPES or (key == "image/svg+xml" and isinstance(text, str) and _SVG_BAD.search(text)):
+            del data[key]
+            changed += 1
+        elif key == "text/html" and isinstance(text, str):
+            cleaned = clean_html(text)
+            changed += cleaned != text
+            data[key] = cleaned
+        elif key == "text/markdown" and isinstance(text, str):
+            cleaned = clean_markdown(text)
+            changed += cleaned != text
+            data[key] = cleaned
+    if not data:
+        data["text/plain"] = "[output removed by the grader: it could run script in the tutor's browser]"
+    return changed
+
+
+def clean_notebook(nb) -> int:
+    """Sanitise a notebook in place; returns how many pieces were changed."""
+    changed = 0
+    for cell in nb.get("cells", []):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        if cell.get("cell_type") in ("markdown", "raw"):
+            cleaned = clean_markdown(source)
+            if cleaned != source:
+                cell["source"] = cleaned
+                changed += 1
+            for bundle in (cell.get("attachments") or {}).values():
+                changed += _clean_bundle(bundle)
+        for out in cell.get("outputs", []):
+            if isinstance(out.get("data"), dict):
+                changed += _clean_bundle(out["data"])
+    return changed
+
+
+def _preprocessor():
+    from nbgrader.preprocessors import NbGraderPreprocessor
+
+    class SanitizeNotebook(NbGraderPreprocessor):
+        """Sanitise learner HTML in the autograded notebook (see :func:`clean_notebook`)."""
+
+        def preprocess(self, nb, resources):
+            changed = clean_notebook(nb)
+            if changed:
+                self.log.warning("Removed script or unsafe HTML from %d places in the submission", changed)
+            return nb, resources
+
+    return SanitizeNotebook
+
+
+_CACHE: dict = {}
+
+
+def __getattr__(name: str):  # built on first use: nbgrader is slow to import
+    if name == "SanitizeNotebook":
+        return _CACHE.setdefault(name, _preprocessor())
+    raise AttributeError(name)
