@@ -38,7 +38,8 @@ if [ ! -x "$PREFIX/bin/python" ]; then
   /usr/bin/python3 -m venv "$PREFIX"
 fi
 "$PREFIX/bin/python" -m pip install --quiet --upgrade pip
-"$PREFIX/bin/python" -m pip install --quiet "$JUPYTERHUB_SPEC" "$COURSE_ROOT"
+# [tutor]: the grading sandbox (bubblewrap), psutil and nh3, for the tutors who grade on the hub.
+"$PREFIX/bin/python" -m pip install --quiet "$JUPYTERHUB_SPEC" "$COURSE_ROOT[tutor]"
 # The course package itself always from this checkout (same version number, newer code).
 "$PREFIX/bin/python" -m pip install --quiet --no-deps --force-reinstall "$COURSE_ROOT"
 

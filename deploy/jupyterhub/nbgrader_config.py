@@ -21,8 +21,9 @@ import glob
 import os
 import pwd
 
-from syslead.grading.submissions import SafeExchangeCollect
 from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
+
+from syslead.grading.submissions import SafeExchangeCollect
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 

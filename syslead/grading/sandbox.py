@@ -167,7 +167,7 @@ def namespace_args(as_root: bool | None = None) -> list[str]:
     if as_root:
         return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", *common]
-    return ["--unshare-all", "--disable-userns", *common]
+    return ["--unshare-all", "--unshare-user", "--disable-userns", *common]
 
 
 _UNAVAILABLE: dict[str, str | None] = {}
@@ -370,6 +370,7 @@ class SandboxProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd, **kwargs):
         self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.terminal,
                                         stderr=subprocess.STDOUT, start_new_session=True, cwd=self.base)
+        self._popen = self.process  # LocalProvisioner.wait() forgets it; the record wants its exit code
         self.pid = self.process.pid
         self.pgid = os.getpgid(self.pid)
         self.timer = threading.Timer(self.settings["wall_seconds"], self._too_long)
@@ -399,11 +400,11 @@ class SandboxProvisioner(LocalProvisioner):
         return sum(1 for p in found if p.status() != psutil.STATUS_ZOMBIE and not _ours(p))
 
     async def cleanup(self, restart: bool = False) -> None:
+        code = self._popen.poll() if getattr(self, "_popen", None) else None
         await super().cleanup(restart=restart)
         if restart or self.base is None:
             return
         self.timer.cancel()
-        code = self.process.poll() if getattr(self, "process", None) else None
         if code is not None:
             self.record["exit_code"] = code
         self.record["seconds"] = round(time.time() - self.record["started"], 3)
