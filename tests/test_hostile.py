@@ -23,23 +23,27 @@ import datetime
 import hashlib
 import json
 import os
+import pwd
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import ROOT, nbgrader, run
+from tutorharness import WHO, Tutor
 
 from syslead.grading import hostile, sandbox
 
 pytestmark = pytest.mark.slow
 
 NAME = "01-systems-leadership"
-AS_ROOT = os.geteuid() == 0
 ORDINARY = ("ada", "bo", "cy")
 ADA_MARK = " (ada's own words, ADA-PRIVATE-7731)"
 SANDBOX_ENV = {"SYSLEAD_SANDBOX_FILE_SIZE_MB": "8", "SYSLEAD_SANDBOX_WALL_SECONDS": "300"}
+REFUSED = {c.id for c in hostile.CASES if "refused" in c.flags}
 
 
 def make_course(path: Path) -> Path:
@@ -61,22 +65,52 @@ def submit_ordinary(root: Path) -> None:
         (folder / "timestamp.txt").write_text("2024-01-01 12:00:00.000000 UTC")
 
 
-def grade(root: Path, students: list[str], force: bool = True) -> dict[str, dict]:
-    """Autograde each learner with nbgrader's API in the sandbox; returns nbgrader's result per learner."""
-    from nbgrader.apps import NbGraderAPI
+GRADER = r"""
+import json, os, sys
+from pathlib import Path
+from nbgrader.apps import NbGraderAPI
+from syslead.grading import hostile
+from syslead.grading.submissions import screen
 
-    config = hostile.safe_grading(hostile.course_config(root))
-    config.Execute.timeout = 10
-    api = NbGraderAPI(config=config)
-    results = {}
-    here = os.getcwd()
-    try:
-        os.chdir(root)
-        for student in students:
-            results[student] = api.autograde(NAME, student, force=force, create=True)
-    finally:
-        os.chdir(here)
-    return results
+root, name, students, force = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]), sys.argv[4] == "1"
+config = hostile.safe_grading(hostile.course_config(root))
+config.Execute.timeout = 10
+os.chdir(root)
+api = NbGraderAPI(config=config)
+results = {}
+for student in students:
+    problems = screen(root / "submitted" / student / name)
+    if problems:  # as syslead autograde does: never graded
+        results[student] = {"success": False, "refused": problems}
+        continue
+    r = api.autograde(name, student, force=force, create=True)
+    results[student] = {"success": bool(r["success"]), "log": (r.get("log") or "")[-3000:] + (r.get("error") or "")[-2000:]}
+print(json.dumps(results))
+"""
+
+
+def as_grader(graded: dict, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``python ARGS`` as the tutor who grades this course (root, or the tutor's account)."""
+    env = {**SANDBOX_ENV, **graded["env"]}
+    if graded["who"] == "root":
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=1800, cwd=cwd,
+                              env={**os.environ, **env})
+    return graded["tutor"].run(str(graded["tutor"].python), *args, env=env, cwd=cwd, timeout=1800)
+
+
+def grade(root: Path, students: list[str], force: bool = True, who: str = WHO[0], tutor: Tutor | None = None,
+          env: dict | None = None) -> dict[str, dict]:
+    """Autograde each learner with nbgrader's API in the sandbox, in a process of ``who`` (root, or the
+    tutor's account); returns nbgrader's result per learner."""
+    args = ["-c", GRADER, str(root), NAME, json.dumps(students), "1" if force else "0"]
+    env = {**SANDBOX_ENV, **(env or {})}
+    if who == "root":
+        proc = subprocess.run([sys.executable, *args], env={**os.environ, **env}, capture_output=True, text=True,
+                              timeout=1800, cwd=root)
+    else:
+        proc = tutor.run(str(tutor.python), *args, env=env, cwd=root, timeout=1800)
+    assert proc.returncode == 0 and proc.stdout.strip(), proc.stderr[-4000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def cell_scores(root: Path, student: str) -> dict[str, float | None]:
@@ -95,29 +129,54 @@ def code_score(root: Path, student: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Two courses: one with only the ordinary learners, one with them and the whole corpus."""
-    base = tmp_path_factory.mktemp("hostile")
-    prefix = base / "kernels"
-    sandbox.install_kernel(str(prefix), {"slots": 4})
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
-        for key, value in SANDBOX_ENV.items():
-            mp.setenv(key, value)
-        plain = make_course(base / "plain")
-        submit_ordinary(plain)
-        grade(plain, list(ORDINARY))
+def tutor():
+    t = Tutor()
+    why = t.problem()
+    if why:
+        t.remove()
+        pytest.skip(why)
+    yield t
+    t.remove()
 
-        course = make_course(base / "course")
-        submit_ordinary(course)
-        config_digest = hashlib.sha256((course / "nbgrader_config.py").read_bytes()).hexdigest()
-        run([str(Path(os.sys.executable)), str(ROOT / "scripts" / "make_hostile_corpus.py"), str(course),
-             "--big-file-mb", "30", "--zip", str(course / "downloaded" / NAME / "archive" / "eve.zip")],
-            cwd=course)
-        results = grade(course, [*ORDINARY, *hostile.CASE_IDS])
-        rows = hostile.unusual(course, NAME)
-        yield {"plain": plain, "course": course, "results": results, "rows": rows, "prefix": prefix,
-               "config_digest": config_digest}
+
+@pytest.fixture(scope="module", params=WHO)
+def graded(request, tutor):
+    """Two courses: one with only the ordinary learners, one with them and the whole corpus, graded by a
+    root tutor or by one who is not root (its own account, its own course folder and home)."""
+    who = request.param
+    base = tutor.folder(tutor.base / f"hostile-{who}")
+    home = tutor.folder(base / "home") if who == "root" else Path(pwd.getpwnam(tutor.name).pw_dir)
+    (home / ".ssh").mkdir(exist_ok=True)
+    (home / ".ssh" / "id_rsa").write_text("-----BEGIN TUTOR TEST KEY-----\n")
+    env = {"HOME": str(home)}
+    if who == "root":
+        prefix = base / "kernels"
+        sandbox.install_kernel(str(prefix))
+    else:
+        prefix = tutor.folder(base / "kernels")
+        proc = tutor.run(str(tutor.python), "-c", f"from syslead.grading import sandbox; sandbox.install_kernel({str(prefix)!r})")
+        assert proc.returncode == 0, proc.stderr
+    env["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
+    plain = make_course(base / "plain")
+    submit_ordinary(plain)
+    course = make_course(base / "course")
+    submit_ordinary(course)
+    if who == "tutor":
+        tutor.folder(base)
+    config_digest = hashlib.sha256((course / "nbgrader_config.py").read_bytes()).hexdigest()
+    corpus = [str(ROOT / "scripts" / "make_hostile_corpus.py"), str(course), "--big-file-mb", "30",
+              "--zip", str(course / "downloaded" / NAME / "archive" / "eve.zip")]
+    if who == "root":
+        run([sys.executable, *corpus], cwd=course, **env)
+    else:
+        proc = tutor.run(str(tutor.python), *corpus, env=env, cwd=course)
+        assert proc.returncode == 0, proc.stderr
+    grade(plain, list(ORDINARY), who=who, tutor=tutor, env=env)
+    results = grade(course, [*ORDINARY, *hostile.CASE_IDS], who=who, tutor=tutor, env=env)
+    rows = hostile.unusual(course, NAME)
+    yield {"plain": plain, "course": course, "results": results, "rows": rows, "prefix": prefix,
+           "config_digest": config_digest, "who": who, "home": home, "env": env, "tutor": tutor, "base": base}
+    (home / ".ssh" / "id_rsa").unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("case", hostile.CASES, ids=lambda c: c.id)
@@ -163,21 +222,136 @@ def test_tampered_checks_are_graded_with_the_source_version(graded):
 
 def test_hostile_code_leaks_nothing_and_changes_nothing(graded):
     course = graded["course"]
+
+    def graded_text(case: str) -> str:
+        return (course / "autograded" / case / NAME / f"{NAME}.ipynb").read_text()
+
     assert hashlib.sha256((course / "nbgrader_config.py").read_bytes()).hexdigest() == graded["config_digest"]
     assert not (course / "planted.txt").exists()
-    graded_text = (course / "autograded" / "read-gradebook" / NAME / f"{NAME}.ipynb").read_text()
-    if AS_ROOT:
-        assert "SQLite format 3" not in graded_text
-        assert "ADA-PRIVATE-7731" not in graded_text  # ada's reflection, from her notebook
-        assert "FileNotFoundError" in graded_text
-        killer = (course / "autograded" / "kill-parent" / NAME / f"{NAME}.ipynb").read_text()
-        assert "PermissionError" in killer
-    many = (course / "autograded" / "many-processes" / NAME / f"{NAME}.ipynb").read_text()
-    assert "Resource temporarily unavailable" in many
+    reader = graded_text("read-gradebook")
+    assert "SQLite format 3" not in reader and "ADA-PRIVATE-7731" not in reader and "FileNotFoundError" in reader
+    assert "BEGIN SOLUTION" not in graded_text("read-source") and "HIDDEN TESTS" not in graded_text("read-source")
+    assert "TUTOR TEST KEY" not in graded_text("tutor-home")
+    bashrc = graded["home"] / ".bashrc"
+    assert "planted" not in (bashrc.read_text() if bashrc.exists() else "")
+    assert "Connection refused" in graded_text("network")
+    assert "Resource temporarily unavailable" in graded_text("many-processes")
     # nothing the floods printed is kept beyond the cut
     for case in ("print-flood", "display-flood"):
         size = (course / "autograded" / case / NAME / f"{NAME}.ipynb").stat().st_size
         assert size < 12e6, (case, size)
+    # the same reads in an ordinary kernel would have worked: the test can fail
+    assert "TUTOR TEST KEY" in (graded["home"] / ".ssh" / "id_rsa").read_text()
+    assert "BEGIN SOLUTION" in (course / "source" / NAME / f"{NAME}.ipynb").read_text()
+
+
+def test_no_process_of_any_learner_outlives_the_grading(graded):
+    import psutil
+
+    left = [p for p in psutil.process_iter(["cmdline"]) if "/proc/*/root/*" in " ".join(p.info["cmdline"] or [])]
+    assert left == []
+    rows = [r for r in graded["rows"] if r.student == "daemon" and r.kind == "process"]
+    assert rows and "killed with the sandbox" in rows[0].detail
+
+
+def test_the_report_names_what_was_blocked_for_each_learner(graded):
+    by = {}
+    for r in graded["rows"]:
+        by.setdefault(r.student, []).append(r)
+    blocked = lambda case: " ".join(r.detail for r in by.get(case, []) if r.kind == "blocked")  # noqa: E731
+    assert "gradebook.db" in blocked("read-gradebook")
+    assert "source" in blocked("read-source")
+    assert ".ssh/id_rsa" in blocked("tutor-home") and ".bashrc" in blocked("tutor-home")
+    assert "127.0.0.1 port 22" in blocked("network") and "abstract Unix socket" in blocked("network")
+    assert "signal" in blocked("kill-parent")
+    assert "script" in blocked("script-reflection")
+    for case in REFUSED:
+        assert any(r.kind == "refused" for r in by[case]), case
+    table = hostile.report_table(graded["rows"], NAME)
+    assert "Nothing unusual" not in table
+
+
+def test_script_in_a_submission_never_reaches_formgrader_or_the_feedback(graded):
+    course = graded["course"]
+    nb = (course / "autograded" / "script-reflection" / NAME / f"{NAME}.ipynb").read_text()
+    for bad in ("<script", "onerror", "javascript:", "application/javascript"):
+        assert bad not in nb, bad
+    assert "<b>hi</b>" in nb  # harmless HTML is kept
+    submitted = (course / "submitted" / "script-reflection" / NAME / f"{NAME}.ipynb").read_text()
+    assert "<script" in submitted  # the test can fail
+    # nbgrader's feedback is made from the cleaned notebook
+    proc = as_grader(graded, "-m", "nbgrader", "generate_feedback", NAME, "--student=script-reflection", "--force",
+                     cwd=course)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = (course / "feedback" / "script-reflection" / NAME / f"{NAME}.html").read_text()
+    assert "alert(1)" not in html and "alert(3)" not in html and "alert(4)" not in html
+
+
+def test_syslead_autograde_refuses_the_bad_ones_grades_the_rest_and_keeps_manual_grades(graded):
+    """syslead autograde --jobs 2, as the tutor: links, FIFOs, huge and deeply nested notebooks are refused
+    and named; everyone else is graded, with the same scores as before."""
+    course = graded["course"]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        gb.find_grade("reflection-message", NAME, NAME, "cy").manual_score = 2.0
+        gb.db.commit()
+    before = {s: code_score(course, s) for s in ("ada", "cy", "network", "daemon")}
+    students = ["ada", "cy", "network", "daemon", "symlink-notebook", "fifo", "deeply-nested", "huge-notebook"]
+    proc = as_grader(graded, "-m", "syslead.cli", "autograde", NAME, "--course", str(course), "--jobs", "2", "--force",
+                     "--no-progress", *[f"--student={s}" for s in students], cwd=course)
+    out = proc.stdout
+    assert "Traceback" not in out + proc.stderr, proc.stderr[-3000:]
+    for case in ("symlink-notebook", "fifo", "deeply-nested", "huge-notebook"):
+        line = next(line for line in out.splitlines() if line.startswith(case))
+        assert "refused" in line and "not graded" in line, line
+    assert "4 graded" in out and "4 refused" in out, out
+    assert {s: code_score(course, s) for s in before} == before
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert gb.find_grade("reflection-message", NAME, NAME, "cy").manual_score == 2.0
+
+
+def test_formulas_in_reflections_stay_text_in_syslead_csv_files(graded):
+    course = graded["course"]
+    out = graded["base"] / "reflections-out"
+    proc = as_grader(graded, "-m", "syslead.cli", "reflections", NAME, "--course", str(course), "--out", str(out),
+                     cwd=course)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import csv
+
+    with open(out / f"{NAME}.csv", newline="", encoding="utf-8-sig") as f:
+        answers = {r["learner"]: r["answer"] for r in csv.DictReader(f)}
+    assert answers["formula-reflection"].startswith("'=HYPERLINK(")
+    assert not any(a.startswith(("=", "+", "-", "@", "\t", "\r")) for a in answers.values())
+    page = (out / f"{NAME}.html").read_text()
+    assert "<script>fetch" not in page
+
+
+def test_collect_never_follows_a_link_out_of_the_exchange(graded):
+    """nbgrader collect with the course's configuration (SafeExchangeCollect): a learner's submission in
+    the exchange holds a link to the gradebook and a notebook that is a link to another file; neither is
+    followed. nbgrader's own collect follows both (the test can fail)."""
+    course = graded["course"]
+    exchange = graded["base"] / "exchange"
+    inbound = exchange / "systems-leadership" / "inbound" / f"mallory+{NAME}+2024-01-01 12:00:00.000000 UTC"
+    inbound.mkdir(parents=True)
+    (inbound / "timestamp.txt").write_text("2024-01-01 12:00:00.000000 UTC")
+    os.symlink(course / "gradebook.db", inbound / "gradebook.db")
+    os.symlink(course / "source" / NAME / f"{NAME}.ipynb", inbound / f"{NAME}.ipynb")
+    if graded["who"] == "tutor":
+        graded["tutor"].folder(exchange)
+    opts = [f"--Exchange.root={exchange}", "--course", "systems-leadership", "--CollectApp.check_owner=False"]
+    proc = as_grader(graded, "-m", "nbgrader", "collect", NAME, *opts, cwd=course)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    dest = course / "submitted" / "mallory" / NAME
+    assert not (dest / "gradebook.db").exists() and not (dest / f"{NAME}.ipynb").exists()
+    assert "mallory: refused in the submission" in proc.stdout + proc.stderr
+    shutil.rmtree(dest)
+    proc = as_grader(graded, "-m", "nbgrader", "collect", NAME, *opts,
+                     "--ExchangeFactory.collect=nbgrader.exchange.default.collect.ExchangeCollect", cwd=course)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "BEGIN SOLUTION" in (dest / f"{NAME}.ipynb").read_text()
+    shutil.rmtree(course / "submitted" / "mallory")
 
 
 def test_the_report_reads_as_a_table_and_as_data(graded):
@@ -239,7 +413,7 @@ def test_manual_grades_survive_a_late_resubmission_and_regrading(graded, tmp_pat
     assert "changed my mind" in (course / "submitted" / "ada" / NAME / f"{NAME}.ipynb").read_text()
 
     for force in (False, True):  # nbgrader regrades the newer submission; then a forced regrade
-        result = grade(course, ["ada"], force=force)["ada"]
+        result = grade(course, ["ada"], force=force, who=graded["who"], tutor=graded["tutor"], env=graded["env"])["ada"]
         assert result["success"], result.get("log", "")[-2000:]
         assert code_score(course, "ada") == 1.0  # the new answer was graded
         with Gradebook(db) as gb:
@@ -273,14 +447,15 @@ def test_prepare_grading_sets_up_the_sandbox_and_the_repairs(graded, monkeypatch
     from traitlets.config import Config
 
     monkeypatch.setenv("JUPYTER_PATH", str(graded["prefix"] / "share" / "jupyter"))
-    monkeypatch.delenv("SYSLEAD_SANDBOX_HIDE", raising=False)
+    monkeypatch.delenv("SYSLEAD_SANDBOX_WATCH", raising=False)
     config = Config()
     config.Exchange.root = "/srv/nbgrader/exchange"
     sandbox.prepare_grading(config, graded["course"])
     assert config.Execute.kernel_name == sandbox.KERNEL_NAME
     assert "syslead.grading.hostile.RestoreDeletedChecks" in config.Autograde.sanitize_preprocessors
     assert os.environ["SYSLEAD_COURSE_ROOT"] == str(graded["course"])
-    assert "/srv/nbgrader/exchange" in os.environ["SYSLEAD_SANDBOX_HIDE"]
+    assert "/srv/nbgrader/exchange" in os.environ["SYSLEAD_SANDBOX_WATCH"]
+    assert "syslead.grading.clean.SanitizeNotebook" in config.Autograde.autograde_preprocessors
     monkeypatch.delenv("SYSLEAD_COURSE_ROOT")
     plain = sandbox.prepare_grading(Config(), graded["course"], sandbox=False)
     assert "kernel_name" not in plain.Execute

