@@ -1,12 +1,14 @@
-"""How much the resource-limited grading kernel (syslead-sandbox) costs: autograding the demo cohort with
-nbgrader's default kernel and with the sandbox, in the same run, alternating, on the same submissions.
+"""How much the grading sandbox (syslead-sandbox, bubblewrap) costs per notebook: autograding the demo
+cohort with nbgrader's default kernel and with the sandbox, in the same run, alternating, on the same
+submissions.
 
-    python benchmarks/bench_sandbox.py [--learners 20] [--rounds 2] [--assignment 01-systems-leadership]
+    python benchmarks/bench_sandbox.py [--learners 6] [--rounds 2] [--assignment 01-systems-leadership]
 
 Builds the demo cohort (`syslead demo`, collect only) in a temporary folder, then times
 `nbgrader autograde ASSIGNMENT --force` serially, alternately without and with
 `--Execute.kernel_name=syslead-sandbox`, and prints each time, the medians and the overhead (goal: under
-20 %). Scores are checked to be identical. Writes benchmarks/results/sandbox.json.
+20 %), per notebook and in all. Scores are checked to be identical. A few minutes with the defaults.
+Writes benchmarks/results/sandbox.json.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def scores(course: Path, env: dict, out: Path) -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--learners", type=int, default=20)
+    parser.add_argument("--learners", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--assignment", default="01-systems-leadership")
     args = parser.parse_args()
@@ -77,7 +79,8 @@ def main() -> None:
     default, boxed = statistics.median(times["default"]), statistics.median(times["sandbox"])
     overhead = boxed / default - 1
     same = found["default"] == found["sandbox"]
-    print(f"median: default {default:.1f} s, sandbox {boxed:.1f} s: {overhead * 100:+.1f} % "
+    print(f"median: default {default:.1f} s ({default / learners:.2f} s a notebook), sandbox {boxed:.1f} s "
+          f"({boxed / learners:.2f} s a notebook): overhead {overhead * 100:+.1f} % per notebook "
           f"(goal: under +20 %); identical scores: {same}")
     result = {"date": time.strftime("%Y-%m-%d"), "python": platform.python_version(), "cpus": os.cpu_count(),
               "root": os.geteuid() == 0, "learners": learners, "assignment": args.assignment,
