@@ -21,6 +21,29 @@ _SVG_BAD = re.compile(r"<\s*script|\bon[a-z]+\s*=|javascript\s*:|<\s*foreignObje
 SCRIPT_TYPES = ("application/javascript", "text/javascript", "application/x-javascript")
 
 
+_UNSAFE = re.compile(r"<\s*(script|iframe|object|embed|base|meta|form)\b|\bon[a-z]+\s*=|(javascript|vbscript)\s*:", re.I)
+
+
+def looks_unsafe(nb) -> bool:
+    """Whether a learner's markdown or outputs hold script, event handlers or script links (for the report:
+    :func:`clean_notebook` sanitises all HTML whether or not this says so)."""
+    import html
+
+    for cell in nb.get("cells", []):
+        texts = []
+        if cell.get("cell_type") in ("markdown", "raw"):
+            source = cell.get("source", "")
+            texts.append("".join(source) if isinstance(source, list) else source)
+        for out in cell.get("outputs", []):
+            data = out.get("data") if isinstance(out.get("data"), dict) else {}
+            if any(k in data for k in SCRIPT_TYPES):
+                return True
+            texts += ["".join(v) if isinstance(v, list) else str(v) for k, v in data.items() if k != "text/plain"]
+        if any(_UNSAFE.search(html.unescape(t)) for t in texts):
+            return True
+    return False
+
+
 def csv_cell(value) -> str:
     """``value`` as text that a spreadsheet shows as text, never runs as a formula."""
     text = "" if value is None else str(value)

@@ -527,7 +527,7 @@ def unusual(root: Path | str, assignment: str, students: list[str] | None = None
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps import NbGraderAPI
 
-    from syslead.grading.clean import clean_notebook
+    from syslead.grading.clean import looks_unsafe
     from syslead.grading.submissions import screen
 
     root = Path(root)
@@ -568,7 +568,7 @@ def unusual(root: Path | str, assignment: str, students: list[str] | None = None
                     rows.append(Row(student, fname, "failed", f"{reason}: not graded; ask for it again"))
                     continue
                 rows += _compare(student, fname, nb, sources[name])
-                if clean_notebook(copy.deepcopy(nb)):
+                if looks_unsafe(nb):
                     rows.append(Row(student, fname, "blocked", "script or unsafe HTML in the notebook was removed; "
                                                                "formgrader and the feedback show the cleaned copy"))
                 graded = autograded_dir / student / assignment / fname
