@@ -127,24 +127,31 @@ class Lab:
             return error.code
 
 
-@contextmanager
-def lab_server(root: Path, home: Path, *, learner: bool, extra: list[str] = ()):
-    """JupyterLab on 127.0.0.1 serving `root`; every Jupyter folder under `home` (temporary)."""
-    config = home / "jupyter-config"
-    write_config(config, learner=learner)
-    env = course_env(
-        JUPYTER_CONFIG_DIR=str(config), JUPYTER_DATA_DIR=str(home / "jupyter-data"),
+def lab_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a JupyterLab server under test: every Jupyter folder under `home` (temporary)."""
+    return course_env(
+        JUPYTER_CONFIG_DIR=str(home / "jupyter-config"), JUPYTER_DATA_DIR=str(home / "jupyter-data"),
         JUPYTER_RUNTIME_DIR=str(home / "jupyter-runtime"), IPYTHONDIR=str(home / "ipython"),
-        MPLBACKEND="Agg",
+        MPLBACKEND="Agg", **extra,
     )
+
+
+#: What every server under test needs on this machine whatever the command: localhost only, a known
+#: token, no browser of its own (the test drives Chromium), and root allowed (CI runs as root).
+def machine_args(port: int) -> list[str]:
+    return ["--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
+            "--allow-root", "--ServerApp.open_browser=False"]
+
+
+@contextmanager
+def start_lab(args: list[str], cwd: Path, home: Path, root: Path | None = None):
+    """Run `args` (a `jupyter lab ...` command) in `cwd` and yield a Lab once it answers; stop it after."""
     port = free_port()
-    args = [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", "--allow-root",
-            "--ServerApp.open_browser=False", *extra]
+    args = [*args, *machine_args(port)]
     log = home / "jupyter.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen(args, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-    lab = Lab(f"http://127.0.0.1:{port}", root, log)
+        proc = subprocess.Popen(args, cwd=cwd, env=lab_env(home), stdout=out, stderr=subprocess.STDOUT, text=True)
+    lab = Lab(f"http://127.0.0.1:{port}", root or cwd, log)
     try:
         for _ in range(240):
             if proc.poll() is not None:
@@ -165,6 +172,26 @@ def lab_server(root: Path, home: Path, *, learner: bool, extra: list[str] = ()):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=30)
+
+
+def opened_url(home: Path) -> str:
+    """The address the server would have opened in a browser (it writes it to its runtime folder even
+    with --no-browser): the file given on the command line if any, else its default page."""
+    runtime = home / "jupyter-runtime"
+    files = sorted(runtime.glob("jpserver-file-to-run-*-open.html")) or sorted(runtime.glob("jpserver-*-open.html"))
+    assert files, f"JupyterLab wrote no browser-open file in {runtime}"
+    found = re.search(r'href="([^"]+)"', files[-1].read_text(encoding="utf-8"))
+    assert found, f"no address in {files[-1]}"
+    return found.group(1).replace("&amp;", "&")
+
+
+@contextmanager
+def lab_server(root: Path, home: Path, *, learner: bool, extra: list[str] = ()):
+    """JupyterLab on 127.0.0.1 serving `root`; every Jupyter folder under `home` (temporary)."""
+    write_config(home / "jupyter-config", learner=learner)
+    args = [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={root}", *extra]
+    with start_lab(args, root, home) as lab:
+        yield lab
 
 
 # --- the browser -----------------------------------------------------------------------------------

@@ -6,6 +6,18 @@ every chart, sliders with a fallback sentence); one module per reading's models 
 :mod:`~syslead.charts.emergence`). Charts use :mod:`syslead.models`; nothing here grades or tutors.
 """
 
-from syslead.charts.base import Chart, Sliders, describe_share, figure, label_line_end, render, show, sliders
+from syslead.charts.base import (
+    Chart,
+    Sliders,
+    counts_axis,
+    describe_share,
+    figure,
+    label_line_end,
+    label_line_ends,
+    render,
+    show,
+    sliders,
+)
 
-__all__ = ["Chart", "Sliders", "describe_share", "figure", "label_line_end", "render", "show", "sliders"]
+__all__ = ["Chart", "Sliders", "counts_axis", "describe_share", "figure", "label_line_end", "label_line_ends", "render", "show",
+           "sliders"]

@@ -6,7 +6,8 @@ Importing this module applies the course style (see :mod:`syslead.charts.style`)
   ``<img alt=...>``), with the PNG and a plain-text description as fallbacks. Chart functions in the
   package return it; a notebook cell that ends with the call shows it once. :func:`show` displays one
   straight away (for use inside a cell or a slider's function).
-- :func:`label_line_end` labels a line directly at its end, instead of a distant legend.
+- :func:`label_line_ends` labels lines directly at their ends, instead of a distant legend, and keeps the
+  labels apart; :func:`counts_axis` gives an axis that counts things whole-number ticks only.
 - :func:`sliders` puts ipywidgets sliders over a chart function. Wherever widgets do not render
   (nbgrader feedback, GitHub, a screen reader's text view) the output reads as a sentence that says
   what the sliders do and points to the static chart above them.
@@ -21,8 +22,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from syslead.charts import style
 
@@ -81,17 +85,101 @@ def show(chart_or_fig: Chart | Figure, alt: str | None = None) -> None:
     display(chart)
 
 
-def label_line_end(ax, x, y, text: str, color: str, *, dx: float = 0.0, dy: float = 0.0) -> None:
-    """Write ``text`` just right of the last point of a line, in the line's colour."""
-    ax.annotate(
-        text,
-        xy=(x, y),
-        xytext=(6 + dx, dy),
-        textcoords="offset points",
-        color=color,
-        va="center",
-        fontweight="bold",
-    )
+#: Points between two end labels, and the size of their text (the style's font size).
+LABEL_GAP = 2.0
+
+
+def label_line_ends(ax, ends) -> None:
+    """Label several lines directly at their ends, each in its line's colour, with no two labels
+    overlapping: labels that would touch are moved apart vertically (and kept inside the axes).
+
+    ``ends`` is a list of ``(x, y, text, colour)``. Call it after the axes' limits are set (the spacing is
+    worked out in points on the page). This is the one place where the course's charts place end labels."""
+    ends = [e for e in ends if e is not None]
+    if not ends:
+        return
+    fontsize = float(mpl.rcParams["font.size"])
+    to_points = 72.0 / ax.figure.dpi
+    items = []
+    for x, y, text, colour in ends:
+        px, py = ax.transData.transform((float(x), float(y)))
+        height = fontsize * 1.25 * (str(text).count("\n") + 1)
+        items.append({"x": x, "y": y, "text": text, "colour": colour, "at": py * to_points, "h": height})
+    order = sorted(range(len(items)), key=lambda i: items[i]["at"])
+    placed = {i: items[i]["at"] for i in order}
+    # bottom up: each label starts at least half its height plus the gap above the one below it
+    for below, above in zip(order, order[1:], strict=False):
+        low = placed[below] + (items[below]["h"] + items[above]["h"]) / 2 + LABEL_GAP
+        placed[above] = max(placed[above], low)
+    # then, if the top one left the axes, top down
+    _, top = ax.transAxes.transform((0, 1))
+    top = top * to_points - items[order[-1]]["h"] / 2
+    if placed[order[-1]] > top:
+        placed[order[-1]] = top
+        for above, below in zip(order[::-1], order[-2::-1], strict=False):
+            high = placed[above] - (items[below]["h"] + items[above]["h"]) / 2 - LABEL_GAP
+            placed[below] = min(placed[below], high)
+    for i, item in enumerate(items):
+        ax.annotate(
+            item["text"],
+            xy=(item["x"], item["y"]),
+            xytext=(6, placed[i] - item["at"]),
+            textcoords="offset points",
+            color=item["colour"],
+            va="center",
+            fontweight="bold",
+        )
+
+
+def label_line_end(ax, x, y, text: str, color: str) -> None:
+    """Label one line at its end (several lines: :func:`label_line_ends`, which keeps them apart)."""
+    label_line_ends(ax, [(x, y, text, color)])
+
+
+#: Where a point's label may go, in order of preference: (dx, dy) in points, and its alignment.
+_AROUND = [(5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"), (-5, -3, "right", "top"),
+           (0, 7, "center", "bottom"), (0, -7, "center", "top"), (8, 0, "left", "center"), (-8, 0, "right", "center")]
+_AROUND += [(2 * dx, 2 * dy + (6 if dy > 0 else -6 if dy < 0 else 0), ha, va) for dx, dy, ha, va in _AROUND]
+
+
+def label_points(ax, points, *, fontsize: float = 9, bold: bool = False) -> None:
+    """Label points of a scatter chart, each where its label overlaps no other label and no point and
+    stays inside the axes (the first free place of eight around the point; the least crowded otherwise).
+
+    ``points`` is a list of ``(x, y, text, colour)``; labels already on the axes are kept clear of."""
+    fig = ax.figure
+    fig.canvas.draw()  # lay the figure out, so that text sizes on the page are known
+    fig.set_layout_engine("none")  # and keep that layout, so that the labels stay where they were placed
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    taken = [t.get_window_extent(renderer).padded(2) for t in ax.texts if t.get_visible()]
+    for collection in ax.collections:
+        for px, py in ax.transData.transform(collection.get_offsets()):
+            taken.append(Bbox.from_bounds(px - 5, py - 5, 10, 10))
+    for x, y, text, colour in points:
+        best, best_cost = None, None  # cost: labels and points overlapped, and 5 for leaving the axes
+        for dx, dy, ha, va in _AROUND:
+            label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                                fontsize=fontsize, color=colour, fontweight="bold" if bold else "normal")
+            box = label.get_window_extent(renderer)
+            cost = sum(box.overlaps(other) for other in taken) + (0 if frame.contains(box.x0, box.y0)
+                                                                   and frame.contains(box.x1, box.y1) else 5)
+            if best_cost is None or cost < best_cost:
+                if best is not None:
+                    best.remove()
+                best, best_cost = label, cost
+            else:
+                label.remove()
+            if cost == 0:
+                break
+        taken.append(best.get_window_extent(renderer).padded(2))
+
+
+def counts_axis(ax, which: str = "y") -> None:
+    """Mark an axis that counts things (people, steps, rounds, weeks) with whole numbers only: no 2.5
+    steps, whatever range the data or a slider gives it."""
+    for name in which:
+        getattr(ax, f"{name}axis").set_major_locator(MaxNLocator(integer=True))
 
 
 def describe_share(x: float) -> str:

@@ -48,13 +48,13 @@ def time_in_system_chart(teams: Sequence[int] = (1, 3, 10), top: float = 0.98, d
     """Line chart: mean time in system (in service times) against how busy each person is, for one
     person deciding alone and for teams that pool the same kind of work, with the values at 90 % busy."""
     from syslead.charts import style
-    from syslead.charts.base import figure, label_line_end, render, show
+    from syslead.charts.base import figure, label_line_ends, render, show
 
     ceiling = 25.0
     loads = np.linspace(0.0, top, 400)[1:]
     colours = [style.HIERARCHY, style.OKABE_ITO["bluish green"], style.NETWORK, style.OKABE_ITO["reddish purple"]]
     fig, ax = figure()
-    at_90 = {}
+    at_90, labels = {}, []
     for i, c in enumerate(teams):
         times = np.array([time_in_system(x * c, 1.0, c) for x in loads])
         colour = colours[i % len(colours)]
@@ -64,7 +64,7 @@ def time_in_system_chart(teams: Sequence[int] = (1, 3, 10), top: float = 0.98, d
         name = "1 person (the hero)" if c == 1 else f"{c} people pooled"
         x_end, y_end = loads[shown][-1] * 100, times[shown][-1]
         if shown.all():
-            label_line_end(ax, x_end, y_end, name, colour)
+            labels.append((x_end, y_end, name, colour))
         else:  # the line leaves the top of the chart: label it just left of where it leaves
             ax.annotate(name, xy=(x_end, y_end), xytext=(-8, -2), textcoords="offset points", ha="right",
                         va="top", color=colour, fontweight="bold")
@@ -78,6 +78,7 @@ def time_in_system_chart(teams: Sequence[int] = (1, 3, 10), top: float = 0.98, d
     ax.set_ylim(0, ceiling)
     ax.set_xlim(0, 125)
     ax.set_xticks([0, 20, 40, 60, 80, 100])
+    label_line_ends(ax, labels)
     ax.set_xlabel("how busy each person is (% of their time)")
     ax.set_ylabel("mean time in system (service times)")
     pairs = "; ".join(f"{c} {'person' if c == 1 else 'people'}: {at_90[c]:.2f}" for c in teams)
@@ -98,7 +99,7 @@ def hero_or_host_chart(
     """Line chart against demand (problems a week): mean weeks a problem spends in the system when one
     person decides everything and when ``people`` share the deciding, with a marker at ``demand``."""
     from syslead.charts import style
-    from syslead.charts.base import figure, label_line_end, render, show
+    from syslead.charts.base import figure, label_line_ends, render, show
 
     demand = _amount("demand", demand)
     capacity = _rate("capacity", capacity)
@@ -108,14 +109,14 @@ def hero_or_host_chart(
     fig, ax = figure()
     ceiling = 6.0
     series = (("hero decides alone", 1, style.HIERARCHY, "-"), (f"host, {people} decide", people, style.NETWORK, "--"))
-    now = {}
+    now, labels = {}, []
     for name, c, colour, ls in series:
         ok = grid < c * capacity
         times = np.array([time_in_system(x, capacity, c) for x in grid[ok]])
         shown = times <= ceiling
         ax.plot(grid[ok][shown], times[shown], color=colour, linestyle=ls)
         if shown.any():
-            label_line_end(ax, grid[ok][shown][-1], times[shown][-1], name, colour)
+            labels.append((grid[ok][shown][-1], times[shown][-1], name, colour))
         if c * capacity < top:
             ax.axvline(c * capacity, color=colour, linewidth=0.8, linestyle=":")
         now[c] = _time_or_inf(demand, capacity, c)
@@ -128,6 +129,7 @@ def hero_or_host_chart(
     ax.text(capacity * 1.02, ceiling * 0.55, "the most one\nperson can settle", color=style.HIERARCHY, fontsize=9)
     ax.set_ylim(0, ceiling * 1.02)
     ax.set_xlim(0, top * 1.3)
+    label_line_ends(ax, labels)
     ax.set_xlabel("new problems a week")
     ax.set_ylabel("mean time in system (weeks)")
     team_limit = people * capacity
@@ -175,18 +177,19 @@ def backlog_chart(
     """Line chart: the backlog week by week as demand rises from ``start`` to ``end`` problems a week,
     for a hero deciding alone and a hosted team of ``people`` (each settles ``capacity`` a week)."""
     from syslead.charts import style
-    from syslead.charts.base import figure, label_line_end, render, show
+    from syslead.charts.base import counts_axis, figure, label_line_ends, render, show
 
     demand = rising_demand(start, end, weeks)
     hero = simulate_backlog(demand, capacity, people=1, seed=seed)
     host = simulate_backlog(demand, capacity, people=people, seed=seed + 1)
     fig, ax = figure()
+    labels = []
     for table, name, colour, ls in (
         (hero, "hero decides alone", style.HIERARCHY, "-"),
         (host, f"host, {people} decide", style.NETWORK, "--"),
     ):
         ax.plot(table["week"], table["backlog"], color=colour, linestyle=ls)
-        label_line_end(ax, table["week"].iloc[-1], table["backlog"].iloc[-1], name, colour, dy=7)
+        labels.append((table["week"].iloc[-1], table["backlog"].iloc[-1], name, colour))
     over = np.flatnonzero(demand > capacity)
     if over.size:
         ax.axvline(over[0] + 1, color="#777777", linewidth=0.8, linestyle=":")
@@ -194,6 +197,8 @@ def backlog_chart(
                 color="#555555", fontsize=9, va="top")
     ax.set_xlim(0, weeks * 1.3)
     ax.set_ylim(bottom=0)
+    counts_axis(ax, "xy")  # weeks, and problems waiting
+    label_line_ends(ax, labels)
     ax.set_xlabel("week")
     ax.set_ylabel("problems waiting at the end of the week")
     passes = f"passes {capacity:g} a week in week {over[0] + 1}" if over.size else f"never passes {capacity:g} a week"

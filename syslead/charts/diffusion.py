@@ -9,10 +9,18 @@ text gives the numbers the chart shows. Notebooks call them in one line; the sli
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 
 from syslead.charts import style
-from syslead.charts.base import Chart, figure, label_line_end, render, show
+from syslead.charts.base import (
+    Chart,
+    counts_axis,
+    figure,
+    label_line_end,
+    label_line_ends,
+    label_points,
+    render,
+    show,
+)
 from syslead.models.competition import REPLACEMENT, overtake_years, simulate_entry
 from syslead.models.datasets import load
 from syslead.models.diffusion import (
@@ -57,12 +65,13 @@ def adoption_curves(p: float = META_ANALYSIS_P, q: float = META_ANALYSIS_Q, year
         ("both", p, q, BOTH, "-."),
     ]
     fig, (left, right) = figure(1, 2, wide=True)
+    labels = []
     for name, pp, qq, colour, ls in cases:
         share = 100 * bass_cumulative(t, pp, qq)
         rate = 100 * bass_adoption_rate(t, pp, qq)
         left.plot(t, share, color=colour, linestyle=ls)
         right.plot(t, rate, color=colour, linestyle=ls)
-        label_line_end(left, t[-1], share[-1], name, colour, dy={"both": 7, "word of mouth only": -7}.get(name, 0))
+        labels.append((t[-1], share[-1], name, colour))
         pk = bass_peak(pp, qq)
         if pk.time > 0:
             right.plot([pk.time], [100 * pk.rate], marker="o", color=colour)
@@ -70,6 +79,7 @@ def adoption_curves(p: float = META_ANALYSIS_P, q: float = META_ANALYSIS_Q, year
     left.set_ylabel("people who have adopted (%)")
     left.set_ylim(0, 105)
     left.set_xlim(0, years * 1.45)
+    label_line_ends(left, labels)
     right.set_xlabel("years since launch")
     right.set_ylabel("people adopting each year (%)")
     right.set_ylim(bottom=0)
@@ -107,7 +117,6 @@ def fitted_adoption(fit: BassFit, what: str = "iPhones sold", unit: str = "milli
     n_data = len(periods)
     ax.plot(ends[:n_data], per_period[:n_data], color=style.OKABE_ITO["black"], marker="o", markersize=4)
     ax.plot(ends[n_data - 1:], per_period[n_data - 1:], color=style.OKABE_ITO["black"], linestyle="--")
-    label_line_end(ax, ends[-1], per_period[-1], "model", style.OKABE_ITO["black"])
     ax.text(
         0.02, 0.97,
         f"p = {fit.p:.3f}  (broadcast)\nq = {fit.q:.2f}  (word of mouth)\n"
@@ -118,7 +127,8 @@ def fitted_adoption(fit: BassFit, what: str = "iPhones sold", unit: str = "milli
     ax.set_xlabel("year")
     ax.set_ylabel(f"{what} per year ({unit})")
     ax.set_xlim(periods[0] - step, until + 2.2 * step)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    counts_axis(ax, "x")  # years
+    label_line_end(ax, ends[-1], per_period[-1], "model", style.OKABE_ITO["black"])
     peak = fit.peak
     alt = (
         f"Bar chart of {what} per year, {periods[0]:.0f} to {periods[-1]:.0f}, from "
@@ -139,31 +149,27 @@ def p_q_map(fit: BassFit | None = None, label: str = "iPhone", display: bool = T
     fig, ax = figure()
     ax.scatter(products["p"], products["q"], color=style.OKABE_ITO["sky blue"], edgecolors="black",
                linewidths=0.5, s=45, zorder=3)
-    for _, row in products.iterrows():
-        ax.annotate(row["product"].lower(), (row["p"], row["q"]), xytext=(5, 3), textcoords="offset points",
-                    fontsize=9, color="#444444")
     ax.axvline(META_ANALYSIS_P, color="#777777", linewidth=0.8, linestyle=":")
     ax.axhline(META_ANALYSIS_Q, color="#777777", linewidth=0.8, linestyle=":")
     ax.scatter([META_ANALYSIS_P], [META_ANALYSIS_Q], marker="D", s=70, color=style.OKABE_ITO["black"], zorder=4)
-    ax.annotate("average of published studies", (META_ANALYSIS_P, META_ANALYSIS_Q), xytext=(-8, -8),
-                textcoords="offset points", ha="right", va="top", fontsize=9, fontweight="bold")
     placed = ""
     if fit is not None:
         ax.scatter([fit.p], [fit.q], marker="*", s=260, color=style.OKABE_ITO["vermillion"], edgecolors="black",
                    linewidths=0.6, zorder=5)
-        ax.annotate(f"{label} (fitted)", (fit.p, fit.q), xytext=(0, -11), textcoords="offset points",
-                    color=style.OKABE_ITO["vermillion"], fontweight="bold", va="top", ha="center")
-        more_less = (
-            f"{'less' if fit.p < META_ANALYSIS_P else 'more'} broadcast and "
-            f"{'more' if fit.q > META_ANALYSIS_Q else 'less'} word of mouth than the average"
-        )
-        placed = f" The {label}, fitted, is a star at p = {fit.p:.3f}, q = {fit.q:.2f}: {more_less}."
+        placed = f" The {label}, fitted, is a star at p = {fit.p:.3f}, q = {fit.q:.2f}."
     ax.set_xscale("log")
     ax.set_xlabel("p, broadcast (per year, log scale)")
     ax.set_ylabel("q, word of mouth (per year)")
     ax.set_ylim(0, max(0.6, float(products["q"].max()) + 0.05, (fit.q + 0.08) if fit else 0))
     ax.text(0.99, 0.02, "more broadcast →", transform=ax.transAxes, ha="right", fontsize=9, color="#555555")
     ax.text(0.01, 0.98, "↑ more word of mouth", transform=ax.transAxes, va="top", fontsize=9, color="#555555")
+    # the fitted star first, then the products, then the average (which has room below its line), each
+    # where it overlaps nothing
+    if fit is not None:
+        label_points(ax, [(fit.p, fit.q, f"{label} (fitted)", style.OKABE_ITO["vermillion"])], fontsize=10, bold=True)
+    label_points(ax, [(r["p"], r["q"], r["product"].lower(), "#444444") for _, r in products.iterrows()])
+    label_points(ax, [(META_ANALYSIS_P, META_ANALYSIS_Q, "average of published studies", style.OKABE_ITO["black"])],
+                 bold=True)
     listed = "; ".join(f"{r['product'].lower()} p = {r['p']:g}, q = {r['q']:g}" for _, r in products.iterrows())
     alt = (
         f"Scatter chart of published Bass coefficients, p (broadcast) on a log scale across and q (word of "
@@ -181,12 +187,11 @@ def technology_adoption(display: bool = True) -> Chart:
     order = ["colour TV", "container ports", "internet", "social media", "smartphone"]
     colours = [style.PALETTE[i] for i in (0, 3, 1, 4, 2)]
     styles = ["-", "--", "-.", ":", (0, (5, 1))]
-    words = []
+    words, labels = [], []
     for name, colour, ls in zip(order, colours, styles, strict=True):
         s = table[table["technology"] == name].sort_values("year")
         ax.plot(s["year"], s["percent"], color=colour, linestyle=ls)
-        dy = {"smartphone": 5, "social media": -5, "container ports": -14}.get(name, 0)
-        label_line_end(ax, s["year"].iloc[-1], s["percent"].iloc[-1], name, colour, dy=dy)
+        labels.append((s["year"].iloc[-1], s["percent"].iloc[-1], name, colour))
         words.append(
             f"{name} from {s['percent'].iloc[0]:g} % in {s['year'].iloc[0]} to {s['percent'].iloc[-1]:g} % in "
             f"{s['year'].iloc[-1]}"
@@ -195,6 +200,7 @@ def technology_adoption(display: bool = True) -> Chart:
     ax.set_ylabel("adoption (%)")
     ax.set_ylim(0, 105)
     ax.set_xlim(1960, 2032)
+    label_line_ends(ax, labels)
     measured = {
         name: table.loc[table["technology"] == name, "what_is_measured"].iloc[0] for name in order
     }
@@ -215,11 +221,6 @@ def race(delay: float = 3, complements: float = 3, replacement: float = REPLACEM
     a, b = 100 * r.first, 100 * r.later
     ax.plot(r.years, a, color=FIRST_MOVER, linestyle="-")
     ax.plot(r.years, b, color=LATER_ENTRANT, linestyle="--")
-    apart = 5 if abs(a[-1] - b[-1]) < 6 else 0
-    hi_a = a[-1] >= b[-1]
-    label_line_end(ax, r.years[-1], a[-1], "first mover", FIRST_MOVER, dy=apart if hi_a else -apart)
-    label_line_end(ax, r.years[-1], b[-1], "later entrant\nwith complements", LATER_ENTRANT,
-                   dy=-apart if hi_a else apart)
     ax.axvline(r.delay, color="#777777", linewidth=0.8, linestyle=":")
     ax.text(r.delay + 0.2, 101, "later entrant launches", color="#555555", fontsize=9)
     when = r.overtakes_at
@@ -232,6 +233,8 @@ def race(delay: float = 3, complements: float = 3, replacement: float = REPLACEM
     ax.set_ylabel("people using each product (%)")
     ax.set_ylim(0, 108)
     ax.set_xlim(0, years * 1.3)
+    label_line_ends(ax, [(r.years[-1], a[-1], "first mover", FIRST_MOVER),
+                         (r.years[-1], b[-1], "later entrant\nwith complements", LATER_ENTRANT)])
     every = "choose only once" if replacement == 0 else f"replace about {100 * replacement:.0f} % of products a year"
     verdict = ("never overtakes in these years" if when is None
                else f"overtakes the first mover {when:.1f} years after the first launch")

@@ -43,7 +43,7 @@ __all__ = [
 def granovetter_chart(display: bool = True):
     """Line chart: Granovetter's two crowds of 100, how many have joined after each round."""
     from syslead.charts import style
-    from syslead.charts.base import figure, render, show
+    from syslead.charts.base import counts_axis, figure, render, show
 
     first = np.arange(100)
     second = first.copy()
@@ -68,6 +68,7 @@ def granovetter_chart(display: bool = True):
                     ha="right", va="bottom")
     ax.set_xlim(0, 99)
     ax.set_ylim(0, 105)
+    counts_axis(ax, "xy")  # rounds, and people
     ax.set_xlabel("round (each round, everyone whose threshold is met joins)")
     ax.set_ylabel("people who have joined")
     alt = (

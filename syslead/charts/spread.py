@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 
 from syslead.charts import style
-from syslead.charts.base import Chart, describe_share, figure, label_line_end, render
+from syslead.charts.base import Chart, counts_axis, describe_share, figure, label_line_ends, render
 from syslead.models.spread import Network, hierarchy, simulate_spread, small_world, time_to_reach
 
 #: How the network is built in every chart: a small world with a little random rewiring.
@@ -57,22 +57,23 @@ def reach_over_time(
     h, w = compare(n, span, contacts, pass_on, absent, seed)
     fig, ax = figure()
     last = max(len(h), len(w)) - 1
-    ends = [h["fraction"].iloc[-1] * 100, w["fraction"].iloc[-1] * 100]
-    apart = 7 if abs(ends[0] - ends[1]) < 6 else 0  # keep the two labels from overlapping
-    for result, colour, ls, name, dy in (
-        (h, style.HIERARCHY, "-", "hierarchy", -apart),
-        (w, style.NETWORK, "--", "network", apart),
+    labels = []
+    for result, colour, ls, name in (
+        (h, style.HIERARCHY, "-", "hierarchy"),
+        (w, style.NETWORK, "--", "network"),
     ):
         steps = np.append(result["step"].to_numpy(), last)
         share = np.append(result["fraction"].to_numpy(), result["fraction"].iloc[-1]) * 100
         ax.step(steps, share, where="post", color=colour, linestyle=ls)
-        label_line_end(ax, steps[-1], share[-1], name, colour, dy=dy)
+        labels.append((steps[-1], share[-1], name, colour))
     ax.axhline(90, color="#777777", linewidth=0.8, linestyle=":")
     ax.text(0, 91.5, "90 %", color="#555555", fontsize=9)
     ax.set_xlabel("step (each step, everyone who knows tells their contacts)")
     ax.set_ylabel("people who have heard (%)")
     ax.set_ylim(0, 105)
     ax.set_xlim(0, max(last, 1) * 1.15)
+    counts_axis(ax, "x")  # steps are whole numbers, however few there are
+    label_line_ends(ax, labels)
     alt = (
         f"Line chart of the share of {n:,} people who have heard a message at each step, starting from one "
         f"person, with a {describe_share(pass_on)} chance of passing it on each step and {describe_share(absent)} of people absent. "
@@ -104,17 +105,20 @@ def time_to_90_by_size(
         table["hierarchy"].append(time_to_reach(h, 0.9))
         table["network"].append(time_to_reach(w, 0.9))
     fig, ax = figure()
+    labels = []
     for key, colour, marker, ls in (
         ("hierarchy", style.HIERARCHY, "o", "-"),
         ("network", style.NETWORK, "s", "--"),
     ):
         ax.plot(table["people"], table[key], marker=marker, color=colour, linestyle=ls)
-        label_line_end(ax, table["people"][-1], table[key][-1], key, colour)
+        labels.append((table["people"][-1], table[key][-1], key, colour))
     ax.set_xscale("log")
     ax.set_xlabel("people in the organisation (log scale)")
     ax.set_ylabel("steps until 90 % have heard")
     ax.set_ylim(bottom=0)
     ax.set_xlim(right=table["people"][-1] * 8)
+    counts_axis(ax, "y")
+    label_line_ends(ax, labels)
     pairs = "; ".join(
         f"{n:,} people: hierarchy {a}, network {b}"
         for n, a, b in zip(table["people"], table["hierarchy"], table["network"], strict=True)
@@ -150,19 +154,21 @@ def reach_with_absence(
         table["network"].append(float(np.mean(ws)))
     fig, ax = figure()
     x = [100 * a for a in absences]
+    labels = []
     for key, colour, marker, ls in (
         ("hierarchy", style.HIERARCHY, "o", "-"),
         ("network", style.NETWORK, "s", "--"),
     ):
         y = [100 * v for v in table[key]]
         ax.plot(x, y, marker=marker, color=colour, linestyle=ls)
-        label_line_end(ax, x[-1], y[-1], key, colour)
+        labels.append((x[-1], y[-1], key, colour))
     ax.plot(x, [100 - v for v in x], color="#777777", linewidth=0.8, linestyle=":")
     ax.text(x[1], 100 - x[1] + 2, "everyone who is present", color="#555555", fontsize=9)
     ax.set_xlabel("people absent (%)")
     ax.set_ylabel("people who finally hear (%)")
     ax.set_ylim(0, 105)
     ax.set_xlim(right=x[-1] * 1.25)
+    label_line_ends(ax, labels)
     pairs = "; ".join(
         f"{a:.0f} % absent: hierarchy {describe_share(hv)}, network {describe_share(wv)}"
         for a, hv, wv in zip(x, table["hierarchy"], table["network"], strict=True)
