@@ -45,7 +45,7 @@ def course_map(course: Course, *, from_folder: str) -> str:
 
     The README lists the start page as row 0; the start page does not list itself."""
     up = "../" * len(Path(from_folder).parts)
-    rows = ["| | reading | notebook | time |", "|---|---|---|---|"]
+    rows = ["| part | reading | notebook | time |", "|---|---|---|---|"]
     start = course.start_page
     start_ipynb = str(Path(start.notebook).with_suffix(".ipynb"))
     if from_folder != str(Path(start.notebook).parent):

@@ -89,9 +89,14 @@ EXTENSION_ROUTES = {
 
 
 def write_config(folder: Path, *, learner: bool) -> None:
-    """Jupyter config in a temporary JUPYTER_CONFIG_DIR: the learner's disables what postBuild disables."""
+    """Jupyter config in a temporary JUPYTER_CONFIG_DIR: the learner's disables what postBuild disables
+    (on top of what the installed course sets up for learners); the instructor's is tutor mode, as
+    `syslead tutor-mode on --user` writes it."""
     folder.mkdir(parents=True, exist_ok=True)
     if not learner:
+        from syslead.lab import set_tutor_mode
+
+        set_tutor_mode(True, folder)
         return
     plugins, server = learner_settings()
     (folder / "labconfig").mkdir(exist_ok=True)

@@ -238,4 +238,38 @@ def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sli
 
     output = widgets.interactive_output(redraw, controls)
     box = widgets.VBox([widgets.HBox(list(controls.values()), layout={"flex_flow": "row wrap"}), output])
+    name_slider_handles()
     return Sliders(box, fallback)
+
+
+#: ipywidgets 8 draws a slider's handle as an element with role "slider" and no name, so a screen reader
+#: says only "slider"; the description beside it is a separate label. This names each handle after its
+#: slider's description (and the readout after it too), for every slider on the page, now and as sliders
+#: are drawn again. JupyterLab runs it as a trusted output of the cell; it changes nothing but these names.
+NAME_HANDLES_JS = """
+(function () {
+  if (window.sysleadSliderNames) { window.sysleadSliderNames(); return; }
+  const name = () => {
+    for (const slider of document.querySelectorAll('.widget-slider')) {
+      const label = slider.querySelector('.widget-label');
+      const text = label ? label.textContent.trim() : '';
+      if (!text) continue;
+      for (const handle of slider.querySelectorAll('.noUi-handle:not([aria-label])')) {
+        handle.setAttribute('aria-label', text);
+      }
+      const readout = slider.querySelector('.widget-readout:not([aria-label])');
+      if (readout) { readout.setAttribute('aria-label', text + ': value'); }
+    }
+  };
+  window.sysleadSliderNames = name;
+  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+  name();
+})();
+"""
+
+
+def name_slider_handles() -> None:
+    """Give the slider handles on the page accessible names (see :data:`NAME_HANDLES_JS`)."""
+    from IPython.display import Javascript, display
+
+    display(Javascript(NAME_HANDLES_JS))

@@ -133,6 +133,7 @@ def _frame(rows: Iterable[Iterable[object]]) -> pd.DataFrame:
     if len(table):
         table["flow"] = table["flow"].map(_flow)
     table.index = pd.RangeIndex(1, len(table) + 1)
+    table.columns.name = "line"  # the header over the line numbers (an empty header confuses screen readers)
     return table
 
 
@@ -343,7 +344,7 @@ def who_connects(table: object) -> pd.DataFrame:
     usable = _usable(table)
     names = actors(usable)
     if not names:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="actor"), dtype=int)
+        return _named(pd.DataFrame(columns=columns, index=pd.Index([]), dtype=int), "actor")
     edges = list(zip(usable["from"], usable["to"], strict=True))
     groups = _components(names, edges)
     rows = []
@@ -354,8 +355,14 @@ def who_connects(table: object) -> pd.DataFrame:
         split = _components(rest, [(a, b) for a, b in edges if name not in (a, b) and a in group]) if rest else [set()]
         rows.append([len(mine), int((mine["flow"] == "hierarchical").sum()), int((mine["flow"] == "viral").sum()),
                      len(rest) - len(split[0])])
-    out = pd.DataFrame(rows, columns=columns, index=pd.Index(names, name="actor"))
-    return out.sort_values(["links", "cut off if away"], ascending=False, kind="stable")
+    out = pd.DataFrame(rows, columns=columns, index=pd.Index(names))
+    return _named(out.sort_values(["links", "cut off if away"], ascending=False, kind="stable"), "actor")
+
+
+def _named(table: pd.DataFrame, rows: str) -> pd.DataFrame:
+    """Name the column of row labels in the table's one header row (not in a second, mostly empty one)."""
+    table.columns.name = rows
+    return table
 
 
 def _levels(names: list[str], down: list[tuple[str, str]]) -> dict[str, int]:
