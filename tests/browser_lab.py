@@ -94,9 +94,10 @@ def write_config(folder: Path, *, learner: bool) -> None:
     `syslead tutor-mode on --user` writes it."""
     folder.mkdir(parents=True, exist_ok=True)
     if not learner:
+        # tutor mode in a folder on JUPYTER_CONFIG_PATH, read before every other (as on the course hub)
         from syslead.lab import set_tutor_mode
 
-        set_tutor_mode(True, folder)
+        set_tutor_mode(True, folder.parent / "jupyter-tutor")
         return
     plugins, server = learner_settings()
     (folder / "labconfig").mkdir(exist_ok=True)
@@ -133,7 +134,10 @@ class Lab:
 
 
 def lab_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment of a JupyterLab server under test: every Jupyter folder under `home` (temporary)."""
+    """The environment of a JupyterLab server under test: every Jupyter folder under `home` (temporary);
+    the instructor's tutor mode, if written, first on JUPYTER_CONFIG_PATH."""
+    if (home / "jupyter-tutor").is_dir():
+        extra.setdefault("JUPYTER_CONFIG_PATH", str(home / "jupyter-tutor"))
     return course_env(
         JUPYTER_CONFIG_DIR=str(home / "jupyter-config"), JUPYTER_DATA_DIR=str(home / "jupyter-data"),
         JUPYTER_RUNTIME_DIR=str(home / "jupyter-runtime"), IPYTHONDIR=str(home / "ipython"),
@@ -149,13 +153,13 @@ def machine_args(port: int) -> list[str]:
 
 
 @contextmanager
-def start_lab(args: list[str], cwd: Path, home: Path, root: Path | None = None):
+def start_lab(args: list[str], cwd: Path, home: Path, root: Path | None = None, **env: str):
     """Run `args` (a `jupyter lab ...` command) in `cwd` and yield a Lab once it answers; stop it after."""
     port = free_port()
     args = [*args, *machine_args(port)]
     log = home / "jupyter.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen(args, cwd=cwd, env=lab_env(home), stdout=out, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(args, cwd=cwd, env=lab_env(home, **env), stdout=out, stderr=subprocess.STDOUT, text=True)
     lab = Lab(f"http://127.0.0.1:{port}", root or cwd, log)
     try:
         for _ in range(240):

@@ -4,8 +4,8 @@ The course installed as a learner installs it (`pip install .`: the environment 
 the learners' setup in its Jupyter config. In a real JupyterLab, in Chromium: no Formgrader, Create
 Assignment or Course List (not in the menus, the command palette or the sidebars) and their server pages
 answer 404, while nbgrader's Validate button is on a notebook's toolbar. Then `syslead tutor-mode on
---user` (in a temporary Jupyter config folder) and a restart: the tutor tools are there, and Validate still
-is. `syslead tutor-mode off --user` takes them away again.
+--user` (in a temporary Jupyter config folder, which Jupyter reads first) and a restart: the tutor tools
+are there, and Validate still is. `syslead tutor-mode off --user` takes them away again.
 """
 
 from __future__ import annotations
@@ -52,14 +52,20 @@ def what_lab_shows(lab, browser) -> dict:
             "formgrader page": lab.status("formgrader"), "course list page": lab.status("formgraders")}
 
 
+#: Jupyter reads the user's config folder before the environment's, as outside a virtual environment (in
+#: one, `syslead tutor-mode on` without --user writes into the environment; test_lab_setup.py checks
+#: that the file it writes there wins too).
+USER_FIRST = {"JUPYTER_PREFER_ENV_PATH": "0"}
+
+
 def installed_lab(course, home):
     """JupyterLab as the installed course sets it up: no config of the test's own."""
     (home / "jupyter-config").mkdir(parents=True, exist_ok=True)
-    return start_lab([str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={course}"], course, home)
+    return start_lab([str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={course}"], course, home, **USER_FIRST)
 
 
 def tutor_mode(home, state: str) -> None:
-    proc = subprocess.run([str(BIN / "syslead"), "tutor-mode", state, "--user"], cwd=ROOT, env=lab_env(home),
+    proc = subprocess.run([str(BIN / "syslead"), "tutor-mode", state, "--user"], cwd=ROOT, env=lab_env(home, **USER_FIRST),
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert f"Tutor mode is {state}" in proc.stdout, proc.stdout

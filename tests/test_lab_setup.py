@@ -82,8 +82,16 @@ def test_tutor_mode_for_one_user_wins_over_the_environment(tmp_path):
     assert all(server_extensions(env, user)[name] for name in TUTOR_SERVER_EXTENSIONS)
 
 
+def test_tutor_mode_for_one_user_is_refused_where_the_environment_comes_first(tmp_path):
+    env = course_env(JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_PREFER_ENV_PATH="1")
+    out = subprocess.run([str(BIN / "syslead"), "tutor-mode", "on", "--user"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and "without --user" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and not tutor_mode_is_on(tmp_path)
+
+
 def test_the_command_says_what_it_did(tmp_path):
-    env = course_env(JUPYTER_CONFIG_DIR=str(tmp_path))
+    env = course_env(JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_PREFER_ENV_PATH="0")
     run = [str(BIN / "syslead"), "tutor-mode"]
     out = subprocess.run([*run, "on", "--user"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "Tutor mode is on" in out.stdout and out.stderr == ""

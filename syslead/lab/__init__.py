@@ -11,8 +11,9 @@ The course's wheel ships the learners' setup as Jupyter config in the environmen
 
 A file that a wheel installs stays installed whatever extra is asked for, so tutors switch their tools
 on with a file of higher priority: ``syslead tutor-mode on`` writes ``syslead-tutor.json`` beside the
-learner files (read after them, so it wins), or into the user's Jupyter config with ``--user`` (read
-before the environment's). ``syslead tutor-mode off`` removes it. On the course hub the grader's and
+learner files (read after them, so it wins), or into the user's Jupyter config with ``--user`` where
+Jupyter reads that first (outside a virtual environment; in one, the environment's config comes first and
+the command says so). ``syslead tutor-mode off`` removes it. On the course hub the grader's and
 tutors' config folders come first on ``JUPYTER_CONFIG_PATH`` and do the same.
 """
 
@@ -125,7 +126,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="for your account only (your Jupyter config folder), not for this whole environment")
 
 
+def user_config_comes_first() -> bool:
+    """Whether Jupyter reads the user's config folder before this environment's (not in a virtual
+    environment, or with JUPYTER_PREFER_ENV_PATH=0); only then can tutor mode for one user win."""
+    from jupyter_core.paths import prefer_environment_over_user
+
+    return not prefer_environment_over_user()
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.user and args.state == "on" and not user_config_comes_first():
+        raise CourseError(
+            f"Jupyter reads this environment's config ({sys.prefix}) before yours, so tutor mode for your "
+            f"account alone would not show; run `syslead tutor-mode on` without --user."
+        )
     folder = config_dir(args.user)
     where = "your Jupyter config" if args.user else f"this environment ({sys.prefix})"
     if args.state == "status":
