@@ -57,7 +57,7 @@ def test_the_open_command_serves_the_start_page(tmp_path):
     assert lab[0] == ".venv/bin/jupyter"
     port, token = free_port(), "course-test"
     args = [str(BIN / "jupyter"), *lab[1:], "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}", "--allow-root"]
+            f"--IdentityProvider.token={token}", "--allow-root"]  # run from ROOT: the command roots Lab at "."
     proc = subprocess.Popen(args, cwd=ROOT, env=course_env(JUPYTER_RUNTIME_DIR=str(tmp_path)),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
