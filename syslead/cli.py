@@ -28,7 +28,7 @@ from syslead.errors import CourseError
 #: command name -> module. Add a line here when you add a command.
 COMMANDS: dict[str, str] = {
     "journal": "syslead.learner.journal",
-    "tutor-mode": "syslead.lab",
+    "tutor-mode": "syslead.learner.lab",
     "autograde": "syslead.tutor.autograde",
     "reflections": "syslead.tutor.reflections",
     "export": "syslead.tutor.export",

@@ -95,7 +95,7 @@ def write_config(folder: Path, *, learner: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     if not learner:
         # tutor mode in a folder on JUPYTER_CONFIG_PATH, read before every other (as on the course hub)
-        from syslead.lab import set_tutor_mode
+        from syslead.learner.lab import set_tutor_mode
 
         set_tutor_mode(True, folder.parent / "jupyter-tutor")
         return

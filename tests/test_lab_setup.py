@@ -18,7 +18,7 @@ import pytest
 from conftest import BIN, ROOT, course_env
 from jupyter_server.services.config.manager import ConfigManager
 
-from syslead.lab import TUTOR_PLUGINS, TUTOR_SERVER_EXTENSIONS, set_tutor_mode, tutor_mode_is_on
+from syslead.learner.lab import TUTOR_PLUGINS, TUTOR_SERVER_EXTENSIONS, set_tutor_mode, tutor_mode_is_on
 
 SETTINGS = ROOT / "jupyter-settings"
 LEARNER_FILES = {
@@ -61,7 +61,7 @@ def test_a_learner_install_disables_the_tutor_tools_and_keeps_validate(tmp_path)
     assert disabled(env) == set(TUTOR_PLUGINS)
     on = server_extensions(env)
     assert not any(on[name] for name in TUTOR_SERVER_EXTENSIONS)
-    assert on["nbgrader.server_extensions.validate_assignment"] and on["syslead.lab"]
+    assert on["nbgrader.server_extensions.validate_assignment"] and on["syslead.learner.lab"]
     assert "@jupyter/nbgrader:validate-assignment" not in disabled(env)
 
 
@@ -112,4 +112,4 @@ def test_the_wheel_installs_the_learner_setup_and_the_course_css(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for inside in LEARNER_FILES:
         assert any(n.endswith(f".data/data/etc/jupyter/{inside}") for n in names), inside
-    assert "syslead/lab/custom/custom.css" in names
+    assert "syslead/learner/lab_custom/custom.css" in names

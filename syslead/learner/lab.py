@@ -7,7 +7,7 @@ The course's wheel ships the learners' setup as Jupyter config in the environmen
   Create Assignment, Course List); nbgrader's Validate button and Assignments tab stay;
 - ``jupyter_server_config.d/syslead-learner.json`` switches off nbgrader's formgrader and course-list
   server extensions, and switches on this module, a server extension that adds the course's CSS
-  (``custom/custom.css``: links in text are underlined) to JupyterLab's page as its custom CSS.
+  (``lab_custom/custom.css``: links in text are underlined) to JupyterLab's page as its custom CSS.
 
 A file that a wheel installs stays installed whatever extra is asked for, so tutors switch their tools
 on with a file of higher priority: ``syslead tutor-mode on`` writes ``syslead-tutor.json`` beside the
@@ -29,7 +29,7 @@ from syslead.errors import CourseError
 
 HELP = "switch nbgrader's tutor tools (Formgrader, Create Assignment, Course List) on or off in JupyterLab"
 
-CUSTOM = Path(__file__).resolve().parent / "custom"
+CUSTOM = Path(__file__).resolve().parent / "lab_custom"
 
 #: nbgrader's tutor tools: the JupyterLab plugins (menus, toolbar) and the server extensions behind them.
 TUTOR_PLUGINS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
@@ -42,7 +42,7 @@ NAME = "syslead-tutor.json"
 # --- the server extension: the course's CSS ------------------------------------------------------------
 
 def _jupyter_server_extension_points():
-    return [{"module": "syslead.lab"}]
+    return [{"module": "syslead.learner.lab"}]
 
 
 def _load_jupyter_server_extension(serverapp) -> None:
@@ -68,7 +68,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
     settings = serverapp.web_app.settings
     lab_page = settings.get("lab_jinja2_env")
     if lab_page is None:
-        serverapp.log.warning("syslead.lab: JupyterLab is not loaded; the course's CSS is not applied")
+        serverapp.log.warning("syslead.learner.lab: JupyterLab is not loaded; the course's CSS is not applied")
         return
     lab_page.globals["custom_css"] = True
     # first among the routes: the notebook package (and JupyterLab) may serve a placeholder at this address
