@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.text import Annotation
 
-from syslead.charts import base, capacity, diffusion, emergence, spread
+from syslead.charts import base, capacity, contagion, diffusion, emergence, spread
 from syslead.models.datasets import load
 from syslead.models.diffusion import fit_bass
 
@@ -24,7 +24,7 @@ def drawn(monkeypatch):
         figures.append(fig)
         return base.Chart(png=b"", alt=alt, data=data)
 
-    for module in (base, capacity, diffusion, emergence, spread):
+    for module in (base, capacity, contagion, diffusion, emergence, spread):
         if hasattr(module, "render"):
             monkeypatch.setattr(module, "render", keep)
     monkeypatch.setattr(base, "show", lambda fig, alt=None: keep(fig, alt))
@@ -58,6 +58,7 @@ CHARTS = {
     "reach over time, even race": lambda: spread.reach_over_time(n=100, span=12, contacts=16, pass_on=1.0),
     "reach with absence": lambda: spread.reach_with_absence(n=300, span=5, contacts=8),
     "time in system": lambda: capacity.time_in_system_chart(display=False),
+    "practice spread (complex contagion)": lambda: contagion.practice_spread(needed=2),
 }
 
 

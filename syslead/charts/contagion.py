@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from syslead.charts import style
-from syslead.charts.base import Chart, describe_share, figure, label_line_end, render
+from syslead.charts.base import Chart, counts_axis, describe_share, figure, label_line_ends, render
 from syslead.models.contagion import compare_networks, lattice, shuffle_links, spread_practice
 
 #: An illustrative size: a ring of 144 people with 6 contacts each. (Centola's networks, like these, gave
@@ -56,16 +56,16 @@ def practice_spread(needed: int = 2, n: int = PEOPLE, contacts: int = CONTACTS, 
     fig, (left, right) = figure(1, 2, wide=True)
     c_share = _padded(c_run, last) * 100
     left.plot(steps, c_share, color=style.NETWORK, linestyle="-")
-    label_line_end(left, steps[-1], c_share[-1], "clustered", style.NETWORK)
     r_shares = np.array([_padded(r, last) for r in r_runs]) * 100
     for row in r_shares:
         left.plot(steps, row, color=style.RANDOM_NETWORK, linestyle="--", linewidth=1.0, alpha=0.6)
     r_mean = r_shares.mean(axis=0)
     left.plot(steps, r_mean, color=style.RANDOM_NETWORK, linestyle="--")
-    label_line_end(left, steps[-1], r_mean[-1], "random\n(average)", style.RANDOM_NETWORK,
-                   dy=-12 if abs(r_mean[-1] - c_share[-1]) < 8 else 0)
     left.set_ylim(0, 105)
     left.set_xlim(0, last * 1.02)
+    counts_axis(left, "x")  # steps
+    label_line_ends(left, [(steps[-1], c_share[-1], "clustered", style.NETWORK),
+                           (steps[-1], r_mean[-1], "random\n(average)", style.RANDOM_NETWORK)])
     left.set_xlabel("step")
     left.set_ylabel("people who have adopted (%)")
     kind = "news: one contact is enough" if needed == 1 else f"a practice: {needed} contacts needed"
