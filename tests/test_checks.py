@@ -361,7 +361,8 @@ def test_the_kernels_output_never_decides_a_point():
 @pytest.mark.slow
 def test_a_self_paced_check_says_right_or_gives_the_hint_at_once_in_a_kernel():
     nb = self_paced(nbformat.read(str(SOURCES[0]), as_version=4))
-    checks = [c.source for c in nb.cells if c.cell_type == "code" and "check(" in c.source and "answer=" in c.source]
-    outs = run_cells(["levels = 3", checks[0], 'absence_answer = "A"', checks[1]])
+    checks = {re.search(r'check\("(\w+)"', c.source).group(1): c.source for c in nb.cells
+              if c.cell_type == "code" and "check(" in c.source and "answer=" in c.source}
+    outs = run_cells(["levels = 3", checks["levels"], 'absence_answer = "A"', checks["absence_answer"]])
     assert one_line(outs[1]).startswith("✓ Right. 1 + 10 + 100 = 111")
     assert one_line(outs[3]).startswith("✗ Not quite. Hint: In an organisation chart")
