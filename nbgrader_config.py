@@ -36,3 +36,12 @@ c.ClearSolutions.text_stub = (
 # Each source notebook has a MyST Markdown twin (jupytext) that holds its solutions and mark schemes:
 # it is for authors only, so nbgrader never copies it into release/ or the exchange.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md", "jupytext.toml"]
+
+# Quick questions are marked from plain values read from the answer cells' source, in the grader's own
+# process, never from what the learner's kernel printed or raised: syslead's PlainAnswers runs after the
+# notebook is executed and before SaveAutoGrades; the rest is nbgrader's own pipeline. Feedback is safe
+# to release: nbgrader's ClearHiddenTests and ClearMarkScheme run on it (nbgrader #917). docs/answers.md
+from syslead.grading.answers import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS  # noqa: E402
+
+c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
+c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)

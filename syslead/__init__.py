@@ -18,7 +18,8 @@ Reading 3, from hero to host:
 Shared:
 - ``syslead.charts.base`` and ``syslead.charts.style``: one chart style, alt text on every chart, sliders with a
   text fallback;
-- ``syslead.learner.checks`` and ``syslead.learner.questions``: friendly checks for the auto-graded questions;
+- ``syslead.learner.checks``: the quick questions' checks (one sentence per mistake; no answers shipped),
+  graded from plain values by ``syslead.grading.answers``;
 - ``syslead.learner.reflection``: formative feedback on a reflection (Gibbs' stages);
 - ``syslead.models.datasets``: the small data files, wherever the course runs;
 - ``syslead.cli``: the ``syslead`` command.

@@ -1,56 +1,368 @@
-"""syslead.learner.checks: one plain line for the learner, a failing cell for nbgrader."""
+"""Quick questions: answers read as plain values, never run; one sentence for every mistake.
+
+The fast tests check the shared rules (syslead.learner.checks) and the grader's reading of check cells
+(syslead.grading.answers) on every source notebook. The slow ones run the learner's cells in a real
+kernel (nbclient), as JupyterLab does.
+"""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import nbformat
 import pytest
+from conftest import ROOT, assignments, headless_kernel_env
 
-from syslead.learner.checks import QUESTIONS, NotYet, check, digest
+from syslead.grading.answers import grade, instant_check_source, read_check, self_paced
+from syslead.learner.checks import NotPlain, NotYet, check, is_right, plain_answer, validate
 
-
-def test_a_right_answer_says_so(capsys):
-    check("01-levels", 3)
-    assert capsys.readouterr().out.startswith("✓ Right.")
-
-
-@pytest.mark.parametrize("value", [3.0, 3])
-def test_whole_numbers_may_be_typed_as_floats(value):
-    check("01-levels", value)
+SOURCES = [ROOT / "source" / a / f"{a}.ipynb" for a in assignments()]
+RELEASES = [ROOT / "release" / a / f"{a}.ipynb" for a in assignments()]
 
 
-@pytest.mark.parametrize(
-    "question, value, words",
-    [
-        ("01-levels", None, "No answer yet"),
-        ("01-levels", 4, "Not quite. Hint:"),
-        ("01-levels", "3", "whole number"),
-        ("01-levels", 3.5, "whole number"),
-        ("01-levels", True, "whole number"),
-        ("01-absence", None, "No answer yet"),
-        ("01-absence", "E", "Choose one of A, B, C, D"),
-        ("01-absence", "AB", "one letter"),
-        ("01-absence", "A", "Not quite"),
-        ("no-such-question", 1, "no question called"),
-    ],
-)
-def test_missing_or_wrong_answers_raise_one_line(question, value, words):
+def _nbg(cell, key):
+    return bool(cell.metadata.get("nbgrader", {}).get(key))
+
+
+def quick_questions(path: Path):
+    """(answer cell, check cell) of every graded code cell of a notebook."""
+    nb = nbformat.read(str(path), as_version=4)
+    found, answer = [], None
+    for cell in nb.cells:
+        if cell.cell_type == "code" and _nbg(cell, "solution"):
+            answer = cell
+        elif cell.cell_type == "code" and _nbg(cell, "grade"):
+            found.append((answer, cell))
+    return found
+
+
+def without_solution_markers(source: str) -> str:
+    return re.sub(r"### (BEGIN|END) SOLUTION\n?", "", source)
+
+
+# --- reading an answer without running it ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("source, kind, value", [
+    ("levels = 3", "whole number", 3),
+    ("# a comment\nlevels = None\nlevels = 3.0", "whole number", 3.0),
+    ('answer = "B"', "letter", "B"),
+    ("answer = ' b '", "letter", " b "),
+    ('t = system_table("""a | b | c | viral""")', "system table", "a | b | c | viral"),
+    ("t = system_table()", "system table", ""),
+])
+def test_a_plain_value_is_read_from_the_source(source, kind, value):
+    name = source.split("\n")[-1].split(" =")[0]
+    assert plain_answer(source, name, kind) == value
+
+
+@pytest.mark.parametrize("source, words", [
+    ("levels = 1 + 2", "plain value"),
+    ("levels = int('3')", "plain value"),
+    ("class A:\n    def __eq__(self, other):\n        return True\nlevels = A()", "plain value"),
+    ("levels = 3\nlevels += 1", "does not read"),
+    ("levels = 3\nfor levels in range(4):\n    pass", "does not read"),
+    ("levels = 3\nimport levels", "does not read"),
+    ("levels = 3\ndef levels():\n    return 3", "does not read"),
+    ("x = 3", "does not give levels a value"),
+    ("levels = (", "cannot read line"),
+    ("levels = B", 'put your answer in quotes, like "B"'),
+    ("t = system_table(text)", "inside t = system_table"),
+])
+def test_anything_but_a_plain_value_is_refused_with_one_sentence(source, words):
+    name = "t" if source.startswith("t =") else "levels"
+    kind = "system table" if name == "t" else "letter"
+    with pytest.raises(NotPlain) as info:
+        plain_answer(source, name, kind)
+    message = str(info.value)
+    assert words in message and "\n" not in message and message.endswith(".")
+
+
+def test_an_unquoted_word_in_a_number_question_asks_for_digits():
+    with pytest.raises(NotPlain, match="in digits"):
+        plain_answer("levels = three", "levels", "whole number")
+
+
+class Sneaky(str):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = str.__hash__
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("kind, value, words", [
+    ("whole number", None, "No answer yet"),
+    ("whole number", "3", "number such as 7"),
+    ("whole number", 3.5, "whole number"),
+    ("whole number", True, "number such as 7"),
+    ("whole number", AlwaysEqual(), "not a plain value"),
+    ("whole number", float("nan"), "number such as 7"),
+    ("letter", None, "No answer yet"),
+    ("letter", "E", "Choose one of A, B, C, D"),
+    ("letter", "AB", "one letter"),
+    ("letter", Sneaky("B"), "not a plain value"),
+    ("letter", 2, "one letter in quotes"),
+])
+def test_the_form_of_an_answer_is_checked_with_exact_types(kind, value, words):
     with pytest.raises(NotYet) as info:
-        check(question, value)
+        validate(kind, value, "ABCD")
     assert words in str(info.value)
     lines = info.value._render_traceback_()
     assert len(lines) == 1 and lines[0].startswith("✗ ") and "\n" not in lines[0]
 
 
-def test_letters_are_case_and_space_insensitive():
-    check("01-absence", " b ")
+def test_right_and_wrong_compare_plain_values_only():
+    assert is_right("whole number", validate("whole number", 3.0), 3)
+    assert not is_right("whole number", 4, 3)
+    assert is_right("letter", validate("letter", " b ", "ABCD"), "B")
+    assert not is_right("letter", "A", "B")
+    assert not is_right("letter", Sneaky("A"), "B")
+    assert not is_right("whole number", AlwaysEqual(), 3)
+    assert is_right("number", 0.52, 0.5, within=0.05) and not is_right("number", 0.6, 0.5, within=0.05)
 
 
-def test_a_not_yet_is_an_assertion_so_nbgrader_scores_it_as_failed():
-    assert issubclass(NotYet, AssertionError)
+# --- the check cell outside a kernel (namespace given) --------------------------------------------
 
 
-def test_answers_are_stored_only_as_digests():
-    check("01-levels", 3)  # loads every reading's questions
-    assert QUESTIONS
-    for q in QUESTIONS.values():
-        assert len(q.digest) == 64 and int(q.digest, 16) >= 0
-    assert QUESTIONS["01-levels"].digest == digest("whole number", 3)
+def test_the_cohort_check_records_the_answer_and_never_says_whether_it_is_right(capsys):
+    check("levels", "whole number", namespace={"levels": 4})
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("✓ Answer recorded: 4.") and "right" in out
+
+
+def test_the_self_paced_check_says_right_or_gives_the_hint(capsys):
+    check("levels", "whole number", answer=3, why="Because.", namespace={"levels": 3})
+    assert capsys.readouterr().out == "✓ Right. Because.\n"
+    with pytest.raises(NotYet, match="Not quite. Hint: look up."):
+        check("levels", "whole number", answer=3, hint="look up.", namespace={"levels": 4})
+
+
+def test_a_missing_answer_variable_says_to_run_the_cells_above():
+    with pytest.raises(NotYet, match=r"run the cells above first \(Run → Run All Above\)"):
+        check("levels", "whole number", namespace={})
+
+
+# --- every source notebook's quick questions, as the grader reads them ----------------------------
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.parent.name for p in SOURCES])
+def test_every_check_cell_is_read_by_the_grader_and_its_solution_scores(path):
+    pairs = quick_questions(path)
+    assert len(pairs) >= 2
+    for answer, check_cell in pairs:
+        question = read_check(check_cell.source)
+        assert answer is not None, f"{check_cell.metadata.nbgrader.grade_id} has no answer cell above it"
+        assert grade(question, without_solution_markers(answer.source)).right, check_cell.source
+        assert question.why, "the feedback explains every quick question"
+        unanswered = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION\n?", "", answer.source, flags=re.S)
+        verdict = grade(question, unanswered)
+        assert not verdict.right and verdict.message.startswith("✗ ") and "\n" not in verdict.message
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.parent.name for p in SOURCES])
+def test_a_wrong_answer_is_not_right_and_the_feedback_says_why(path):
+    for _answer, check_cell in quick_questions(path):
+        question = read_check(check_cell.source)
+        if question.kind == "whole number":
+            wrong = f"{question.name} = {question.answer + 1}"
+        elif question.kind == "letter":
+            wrong = f'{question.name} = "{"A" if question.answer != "A" else "C"}"'
+        else:
+            continue
+        verdict = grade(question, wrong)
+        assert not verdict.right and "Not right" in verdict.message and question.why in verdict.message
+
+
+def test_a_forged_answer_gets_no_marks_with_one_sentence():
+    question = read_check('check("levels", "whole number")\n### BEGIN HIDDEN TESTS\nexpect(3, why="W.")\n'
+                          '### END HIDDEN TESTS')
+    for forged in ("class A:\n    def __eq__(s, o):\n        return True\nlevels = A()",
+                   "levels = 3\nlevels = Sneaky(3)", "levels = '3'", "levels = True",
+                   "def check(*a, **k):\n    print('✓ Right')\nlevels = None"):
+        verdict = grade(question, forged)
+        assert not verdict.right and verdict.message.startswith("✗ ") and "\n" not in verdict.message
+
+
+@pytest.mark.parametrize("path", RELEASES, ids=[p.parent.name for p in RELEASES])
+def test_the_release_holds_nothing_the_answer_can_be_worked_out_from(path):
+    text = path.read_text(encoding="utf-8")
+    assert "expect(" not in text and "answer=" not in text and not re.search(r"\b[0-9a-f]{64}\b", text)
+    for _answer, check_cell in quick_questions(path):
+        assert "BEGIN HIDDEN TESTS" not in check_cell.source
+        assert re.fullmatch(r'from syslead\.learner\.checks import check\n\ncheck\("\w+", "[a-z ]+"(, "[A-Z]+")?\)',
+                            check_cell.source), check_cell.source
+
+
+def test_the_package_ships_no_answer_digests():
+    package = ROOT / "syslead"
+    assert not (package / "learner" / "questions").exists()
+    for path in package.rglob("*.py"):
+        assert not re.search(r"\b[0-9a-f]{64}\b", path.read_text(encoding="utf-8")), path
+
+
+# --- the self-paced copy ---------------------------------------------------------------------------
+
+
+def test_an_instant_check_carries_the_answer_hint_and_explanation():
+    source = ('from syslead.learner.checks import check\ncheck("levels", "whole number")\n'
+              '### BEGIN HIDDEN TESTS\nfrom syslead.learner.checks import expect\n\n'
+              'expect(3,\n       why="W.",\n       hint="H.")\n### END HIDDEN TESTS')
+    out = instant_check_source(source)
+    assert "HIDDEN" not in out and "expect" not in out
+    assert read_check(out).answer == 3 and read_check(out).why == "W." and read_check(out).hint == "H."
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.parent.name for p in SOURCES])
+def test_the_self_paced_notebook_has_instant_checks_and_no_solution_or_mark_scheme(path):
+    source = nbformat.read(str(path), as_version=4)
+    before = nbformat.writes(source)
+    nb = self_paced(source)
+    assert nbformat.writes(source) == before, "self_paced must not change the source notebook"
+    nbformat.validate(nb)
+    text = nbformat.writes(nb)
+    for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Mark scheme", "expect(", '"nbgrader"'):
+        assert marker not in text
+    checks = [c for c in nb.cells if c.cell_type == "code" and "check(" in c.source and "import check" in c.source]
+    assert len(checks) == len(quick_questions(path))
+    for cell in checks:
+        question = read_check(cell.source)
+        assert question.why and (question.has_answer or question.kind in ("system table", "flows"))
+
+
+# --- in a real kernel -------------------------------------------------------------------------------
+
+
+def run_cells(sources: list[str]) -> list:
+    """Run cells one after another in a fresh kernel; return each cell's outputs."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute(env=headless_kernel_env())
+    return [c.outputs for c in nb.cells]
+
+
+def release_cells(name: str) -> tuple[list[str], dict[str, str]]:
+    """The code cells of a release notebook, and its answer and check cells by grade id."""
+    nb = nbformat.read(str(ROOT / "release" / name / f"{name}.ipynb"), as_version=4)
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if "nbgrader" in c.metadata}
+    return [c.source for c in nb.cells if c.cell_type == "code"], by_id
+
+
+def one_line(outputs) -> str:
+    """The single message a cell showed (a display, a stream or a one-line error)."""
+    assert len(outputs) == 1, outputs
+    (out,) = outputs
+    if out.output_type == "error":
+        assert len(out.traceback) == 1 and "Traceback" not in out.traceback[0], out.traceback
+        return out.traceback[0]
+    return out.get("text") or out.data["text/plain"]
+
+
+@pytest.mark.slow
+def test_in_a_kernel_every_mistake_gets_one_sentence_and_no_verdict_goes_stale():
+    _, cell = release_cells("01-systems-leadership")
+    imports = "from syslead.learner.checks import check"
+    outs = run_cells([
+        cell["check-levels"],                                        # 0 after a restart: nothing run yet
+        cell["answer-levels"].replace("levels = None", "levels = 3"),  # 1
+        cell["check-levels"],                                        # 2 recorded, once
+        cell["answer-absence"].replace("absence_answer = None", "absence_answer = B"),  # 3 unquoted
+        cell["answer-absence"].replace("absence_answer = None", 'absence_answer = "B"'),  # 4
+        cell["check-absence"],                                       # 5
+        cell["answer-absence"].replace("absence_answer = None", "absence_answer = B"),  # 6 error again
+        cell["answer-levels"].replace("levels = None", "levels = 1 + 2"),  # 7 a calculation
+        cell["check-levels"],                                        # 8
+        imports + "\nspread_charts.picture(n=40)",                   # 9 a chart cell after a restart
+        cell["answer-levels"].replace("levels = None", "levels = 3"),  # 10
+        cell["check-levels"],                                        # 11 recorded, once
+    ])
+    assert "run the cells above first (Run → Run All Above)" in one_line(outs[0])
+    assert outs[1] == [] and outs[10] == []
+    assert one_line(outs[11]).startswith("✓ Answer recorded: 3.")
+    assert one_line(outs[3]) == '✗ Python read B as a name, not as your answer: put your answer in quotes, like "B".'
+    # the error in cell 6 cleared the verdict of cell 5: no "✓" stays on screen
+    assert one_line(outs[5]) == "Your answer above has changed: run this check again."
+    # re-running the answer cell (7) cleared cell 2's verdict; the check says why a calculation won't do
+    assert one_line(outs[2]) == "Your answer above has changed: run this check again."
+    assert "plain value" in one_line(outs[8])
+    assert "run the cells above first" in one_line(outs[9])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", assignments())
+def test_every_quick_question_behaves_the_same_in_a_kernel(name):
+    """Each check cell of each release, as after a restart, then under its unanswered answer cell:
+    one line each ("run the cells above first", then "No answer yet")."""
+    _, cell = release_cells(name)
+    sources, expected, seen = [], [], set()
+    for gid in [g for g in cell if g.startswith("check-")]:
+        variable = re.search(r'check\("(\w+)"', cell[gid]).group(1)
+        answer_id = next(a for a in cell if a.startswith("answer-") and f"{variable} =" in cell[a])
+        sources += [cell[gid], cell[answer_id], cell[gid]]
+        first = "No answer yet" if variable in seen else "run the cells above first (Run → Run All Above)"
+        expected += [first, None, "No answer yet"]
+        seen.add(variable)
+    outs = run_cells(["from syslead.learner.capstone import system_table"] + sources)[1:]
+    assert len(outs) == len(expected) >= 6
+    for out, words in zip(outs, expected, strict=True):
+        if words is None:  # the answer cell itself: no error
+            assert all(o.output_type != "error" for o in out)
+        else:
+            assert words in one_line(out)
+
+
+# --- the grader's preprocessor, in this process -----------------------------------------------------
+
+
+def graded_with(answers: dict[str, str], strip_metadata: bool = False) -> dict[str, float]:
+    """Reading 1's source (trusted check cells) with these answer cells, after its kernel 'printed ✓'
+    in every check cell; the points nbgrader would give each check after PlainAnswers."""
+    from nbgrader.utils import determine_grade
+
+    from syslead.grading.answers import PlainAnswers
+
+    nb = nbformat.read(str(SOURCES[0]), as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") in answers:
+            cell.source = answers[meta["grade_id"]]
+        if cell.cell_type == "code" and meta.get("grade"):
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="✓ Right\n")]
+    if strip_metadata:  # the check cells keep theirs (nbgrader restores them); the answer cells lose it
+        for cell in nb.cells:
+            if not cell.metadata.get("nbgrader", {}).get("grade"):
+                cell.metadata.pop("nbgrader", None)
+    nb, _ = PlainAnswers().preprocess(nb, {})
+    return {c.metadata.nbgrader.grade_id: determine_grade(c)[0] for c in nb.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade_id") in ("check-levels", "check-absence")}
+
+
+def test_the_kernels_output_never_decides_a_point():
+    honest = {"answer-levels": "levels = 3", "answer-absence": 'absence_answer = "B"'}
+    assert graded_with(honest) == {"check-levels": 1.0, "check-absence": 1.0}
+    assert graded_with(honest, strip_metadata=True) == {"check-levels": 1.0, "check-absence": 1.0}
+    forged = {"answer-levels": "class A:\n    def __eq__(s, o):\n        return True\nlevels = A()",
+              "answer-absence": "absence_answer = None\ndef check(*a, **k):\n    print('✓ Right')"}
+    assert graded_with(forged) == {"check-levels": 0, "check-absence": 0}
+    assert graded_with({"answer-levels": "levels = 3\nwhile True:\n    pass",
+                        "answer-absence": "absence_answer = 'B'"}) == {"check-levels": 1.0, "check-absence": 1.0}
+    assert graded_with({"answer-levels": "levels = " + "[" * 5000 + "]" * 5000,
+                        "answer-absence": "absence_answer = ("}) == {"check-levels": 0, "check-absence": 0}
+
+
+@pytest.mark.slow
+def test_a_self_paced_check_says_right_or_gives_the_hint_at_once_in_a_kernel():
+    nb = self_paced(nbformat.read(str(SOURCES[0]), as_version=4))
+    checks = {re.search(r'check\("(\w+)"', c.source).group(1): c.source for c in nb.cells
+              if c.cell_type == "code" and "check(" in c.source and "answer=" in c.source}
+    outs = run_cells(["levels = 3", checks["levels"], 'absence_answer = "A"', checks["absence_answer"]])
+    assert one_line(outs[1]).startswith("✓ Right. 1 + 10 + 100 = 111")
+    assert one_line(outs[3]).startswith("✗ Not quite. Hint: In an organisation chart")

@@ -82,9 +82,13 @@ nbgrader:
   task: false
 tags: [raises-exception]
 ---
-assert legs is not None, "Replace None with your answer, then run both cells again."
+from syslead.learner.checks import check
+
+check("legs", "whole number")
 ### BEGIN HIDDEN TESTS
-assert legs == 4, "Each bird has two legs."
+from syslead.learner.checks import expect
+
+expect(4, why="Each bird has two legs.")
 ### END HIDDEN TESTS
 ```
 

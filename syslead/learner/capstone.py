@@ -10,7 +10,10 @@ A learner writes one relationship a line, in plain text (no programming)::
 
 - :func:`system_table` turns the text into a pandas table with the columns ``from``, ``to``, ``what`` and
   ``flow``. It never raises: a line it cannot read is kept as a *problem* that the check reports.
-- :func:`check` (``check("04-table", my_system)``, ``check("04-flows", my_system)``) says in one line
+- The notebook's check cells are quick questions (``check("my_system", "system table")`` and
+  ``check("my_system", "flows")`` from :mod:`syslead.learner.checks`), graded from the table's text as a
+  plain value by :mod:`syslead.grading.answers` with :func:`table_problem` and :func:`flows_problem`.
+  :func:`check` (``check("04-table", my_system)``, ``check("04-flows", my_system)``) says in one line
   whether the table is well-formed (:func:`check_table`) and whether every relationship says how
   information flows, hierarchically or virally (:func:`check_flows`). Like :func:`syslead.learner.checks.check`
   it raises :class:`syslead.learner.checks.NotYet` (one line, no traceback) when something is missing.
@@ -29,7 +32,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from syslead.learner.checks import NotYet
+from syslead.learner.notyet import NotYet
 
 #: The table's columns: who, with whom, what passes between them, and how information flows.
 COLUMNS: tuple[str, ...] = ("from", "to", "what", "flow")

@@ -1,1 +1,0 @@
-"""The auto-graded questions of each reading: one module per reading, each calling ``register``."""
