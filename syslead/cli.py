@@ -28,6 +28,7 @@ from syslead.errors import CourseError
 #: command name -> module. Add a line here when you add a command.
 COMMANDS: dict[str, str] = {
     "journal": "syslead.learner.journal",
+    "collect": "syslead.tutor.collect",
     "autograde": "syslead.tutor.autograde",
     "reflections": "syslead.tutor.reflections",
     "export": "syslead.tutor.export",
