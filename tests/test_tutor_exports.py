@@ -126,7 +126,7 @@ def test_failed_renamed_and_nameless_learners_are_flagged_and_listed(troubled, t
     monkeypatch.chdir(course)
     assert main(["export", "--out", str(tmp_path / "cli")]) == 0
     out = capsys.readouterr().out
-    assert f"Warning: 1 collected submissions have no grades" in out and broken in out
+    assert "Warning: 1 collected submissions have no grades" in out and broken in out
     assert "lack the assignment's notebook" in out and renamed in out
     assert "have no name or email" in out and stranger in out
 

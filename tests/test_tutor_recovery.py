@@ -95,6 +95,8 @@ def test_a_failed_save_keeps_the_last_graded_copy(base):
     student = sorted(recorded(Course.find(course), ASSIGNMENT))[0]
     graded_nb = course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     before = graded_nb.read_bytes()
+    # a resubmission (a new timestamp), so that the grades to save really differ from the gradebook's
+    (course / "submitted" / student / ASSIGNMENT / "timestamp.txt").write_text("2025-01-20 16:59:00.000000 UTC")
     holder = sqlite3.connect(course / "gradebook.db", timeout=0, check_same_thread=False)
     state = {}
 
@@ -170,7 +172,8 @@ def test_a_damaged_gradebook_gets_a_sentence_and_restore_brings_it_back(base, mo
     db = course / "gradebook.db"
     db.write_bytes(b"this is not sqlite" * 100)
     monkeypatch.chdir(course)
-    assert "is damaged" in sentence(capsys, "export") and "syslead restore" in capsys.readouterr().err + "syslead restore"
+    err = sentence(capsys, "export")
+    assert "is damaged" in err and "syslead restore" in err
     assert main(["restore"]) == 0
     assert recorded(Course.find(course), ASSIGNMENT) == before
     kept = list((course / "backups").glob("damaged-*"))

@@ -183,6 +183,38 @@ def deleted_cells(gb, root: Path, assignment: str, student: str) -> dict[str, li
     return out
 
 
+def restore_deleted_answers(root: Path, assignment: str, student: str, deleted: dict[str, list[str]]) -> None:
+    """Put each deleted written answer back into the learner's autograded notebook, as the released
+    (blank) cell with a note, so that formgrader shows its score box. (Deleted code checks are put back
+    before grading by syslead.grading.hostile, so they run; they are not touched here.)"""
+    import nbformat
+
+    for nb_name, gone in deleted.items():
+        path = root / "autograded" / student / assignment / f"{nb_name}.ipynb"
+        release = root / "release" / assignment / f"{nb_name}.ipynb"
+        if not path.is_file() or not release.is_file():
+            continue
+        nb = nbformat.read(str(path), as_version=4)
+        order = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in
+                 nbformat.read(str(release), as_version=4).cells]
+        released = {c.metadata.nbgrader["grade_id"]: c for c in nbformat.read(str(release), as_version=4).cells
+                    if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+        changed = False
+        for gid in gone:
+            cell = released.get(gid)
+            present = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells]
+            if cell is None or cell.cell_type != "markdown" or gid in present:
+                continue
+            cell = nbformat.from_dict(dict(cell))
+            cell.source = DELETED_NOTE.format(cell_id=gid) + cell.source
+            at = order.index(gid)
+            after = next((present.index(p) for p in reversed(order[:at]) if p and p in present), len(nb.cells) - 1)
+            nb.cells.insert(after + 1, cell)
+            changed = True
+        if changed:
+            nbformat.write(nb, str(path))
+
+
 def answer_texts(folder: Path) -> dict[tuple[str, str], str]:
     """(notebook, grade id) -> the text of each graded cell in an autograded or submitted folder."""
     import nbformat
@@ -230,9 +262,6 @@ def _worker(conn, root: str, db_url: str, assignment: str, log_path: str, sandbo
         from syslead.grading.sandbox import prepare_grading
 
         config = prepare_grading(config, Path(root), sandbox=sandbox)
-        # a graded cell the learner deleted comes back (with this note) so formgrader shows a score box
-        config.OverwriteCells.add_missing_cells = True
-        config.OverwriteCells.missing_cell_notification = DELETED_NOTE
         course_id = NbGraderAPI(config=config).coursedir.course_id or "default_course"
         with Gradebook(db_url, course_id) as gb:
             max_score = gb.find_assignment(assignment).max_score
@@ -256,6 +285,7 @@ def _worker(conn, root: str, db_url: str, assignment: str, log_path: str, sandbo
                     with Gradebook(db_url, course_id) as gb:
                         record = read_submission(gb, assignment, student)
                         record["deleted"] = deleted_cells(gb, Path(root), assignment, student)
+                    restore_deleted_answers(Path(root), assignment, student, record["deleted"])
                 except Exception:
                     result = {"success": False, "error": traceback.format_exc(), "log": result.get("log")}
             conn.send(("done", student, bool(result.get("success")), record,
