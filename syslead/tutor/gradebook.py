@@ -40,7 +40,7 @@ class GradeRow:
     manual_score: float | None
     extra_credit: float | None
     needs_manual_grade: bool
-    grade_id: int  # nbgrader's Grade.id (for saving)
+    grade_id: str  # nbgrader's Grade.id (for saving)
 
     @property
     def score(self) -> float | None:
@@ -108,7 +108,7 @@ def roll(course: Course) -> list[Learner]:
     return [found[k] for k in sorted(found)]
 
 
-def save_grade(course: Course, grade_id: int, *, manual_score: float | None = None,
+def save_grade(course: Course, grade_id: str, *, manual_score: float | None = None,
                manual_comment: str | None = None, graded: bool = True) -> None:
     """Save a tutor's score (and comment) for one grade through nbgrader's API, as formgrader does."""
     from nbgrader.api import Grade

@@ -69,7 +69,7 @@ def score_level(score: float | None, points: float) -> str | None:
 class Entry:
     """One learner's answer to the question, as the page shows it."""
 
-    grade: int  # nbgrader Grade.id
+    grade: str  # nbgrader Grade.id
     learner: str  # a code when anonymised
     answer_html: str
     words: int
@@ -143,7 +143,7 @@ def reusable_comments(course, assignment: str, grade_id: str) -> list[str]:
     return [c for c, _ in counts.most_common(12)]
 
 
-def save(course, assignment: str, grade_id: str, grade: int, *, score: float, comment: str | None,
+def save(course, assignment: str, grade_id: str, grade: str, *, score: float, comment: str | None,
          confirm_blank: bool = False) -> dict:
     """Save a first marker's score (and comment) for one grade; returns the new state of the question."""
     from nbgrader.api import Grade
@@ -240,7 +240,7 @@ class QuestionHandler(_Base):
         self.render_page(
             "grading.html.j2", assignment=assignment, q=q, prompt=markdown_html(q.prompt),
             scheme=markdown_html(q.mark_scheme), levels=levels(), anonymised=anonymise, second=second,
-            entries=json.dumps([asdict(e) for e in data]), progress=(
+            entries=[asdict(e) for e in data], progress=(
                 {"text": f"{sum(e.graded for e in data)} of {len(data)} second-marked"} if second
                 else progress(course, assignment, grade_id)),
             comments=reusable_comments(course, assignment, grade_id) if not second else [],
@@ -258,12 +258,12 @@ class SaveHandler(_Base, APIHandler):
         try:
             score = float(body["score"]) if body.get("score") is not None else level_score(body["level"], q.points)
             if body.get("marker") == "second":
-                moderation.save(course, assignment, grade_id, int(body["grade"]), score, q.points)
+                moderation.save(course, assignment, grade_id, str(body["grade"]), score, q.points)
                 marks = moderation.marks(course, assignment, grade_id)
                 result = {"text": f"{len(marks)} of {len(moderation.sample(course, assignment, grade_id))} "
                                   f"second-marked"}
             else:
-                result = save(course, assignment, grade_id, int(body["grade"]), score=score,
+                result = save(course, assignment, grade_id, str(body["grade"]), score=score,
                               comment=body.get("comment"), confirm_blank=bool(body.get("confirm")))
         except BlankAnswer as error:
             self.set_status(409)

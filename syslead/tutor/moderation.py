@@ -61,7 +61,7 @@ def sample(course, assignment: str, cell: str) -> set[str]:
     return set(students[:n])
 
 
-def save(course, assignment: str, cell: str, grade: int, score: float, points: float, marker: str = "second") -> None:
+def save(course, assignment: str, cell: str, grade: str, score: float, points: float, marker: str = "second") -> None:
     from syslead.errors import CourseError
     from syslead.tutor.grading_page import score_level
 
@@ -79,7 +79,7 @@ def save(course, assignment: str, cell: str, grade: int, score: float, points: f
     con.close()
 
 
-def marks(course, assignment: str, cell: str) -> dict[int, float]:
+def marks(course, assignment: str, cell: str) -> dict[str, float]:
     """nbgrader Grade.id -> the second marker's score, for this question."""
     if not path(course).is_file():
         return {}
