@@ -65,9 +65,9 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     url = f"{base}/syslead/grade/{ASSIGNMENT}/{QUESTION}?token={TOKEN}"
     try:
-        from playwright.sync_api import sync_playwright
-
         import urllib.request
+
+        from playwright.sync_api import sync_playwright
 
         for _ in range(240):
             try:

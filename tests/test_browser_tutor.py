@@ -256,8 +256,9 @@ def test_a_tutor_grades_a_whole_reflection_on_the_grading_page(small_cohort, chr
             assert reply.ok, reply.status
             grade = next(g for g in reply.json() if g["name"] == grade_id)
             assert grade["manual_score"] == given[code(s)] and grade["needs_manual_grade"] is False
-        # a POST without the page's XSRF token is refused
-        refused = page.request.post(lab.url(f"syslead/grade/api/{assignment}/{grade_id}"),
+        # a POST with the login cookie but without the page's XSRF token is refused (a request that carries
+        # the server's token itself is exempt, as everywhere in Jupyter)
+        refused = page.request.post(f"{lab.base}/syslead/grade/api/{assignment}/{grade_id}",
                                     data=json.dumps({"grade": "x", "score": 1}))
         assert refused.status == 403
     assert blanks >= 1 and len(dialogs) == blanks + 1 and all("left blank" in d for d in dialogs)
