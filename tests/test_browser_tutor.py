@@ -244,7 +244,7 @@ def test_a_tutor_grades_a_whole_reflection_on_the_grading_page(small_cohort, chr
                 page.keyboard.press(level)
                 page.keyboard.press("g")
             given[who] = float(level)  # a 4-point reflection: level n gives n points
-            wait_until(page, lambda: page.locator("#learner").inner_text() != who
+            wait_until(page, lambda who=who: page.locator("#learner").inner_text() != who
                        or page.locator("#message").inner_text().startswith("Saved"))
         page.locator("#progress", has_text=f"{len(students)} of {len(students)} graded").wait_for()
         shot(page, "grading-page.png")

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import tornado.web
@@ -38,31 +37,10 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 
 from syslead.errors import CourseError
+from syslead.tutor.kember import level_score, levels, score_level  # noqa: F401 - score_level for callers
 
 HERE = Path(__file__).resolve().parent
 BLANK_NOTE = "blank, scored 0 by nbgrader"
-
-
-@lru_cache(maxsize=1)
-def levels() -> list[dict]:
-    """The level descriptors (syslead/tutor/levels.yml)."""
-    import yaml
-
-    return yaml.safe_load((HERE / "levels.yml").read_text(encoding="utf-8"))["levels"]
-
-
-def level_score(key: str, points: float) -> float:
-    for level in levels():
-        if level["key"] == str(key):
-            return round(float(level["fraction"]) * points, 6)
-    raise CourseError(f"There is no level {key!r}: use one of {', '.join(lv['key'] for lv in levels())}.")
-
-
-def score_level(score: float | None, points: float) -> str | None:
-    """The level a score stands for (the nearest), or None."""
-    if score is None or not points:
-        return None
-    return min(levels(), key=lambda lv: abs(float(lv["fraction"]) * points - score))["key"]
 
 
 @dataclass

@@ -108,8 +108,8 @@ class ManifestLatePenalty(LateSubmissionPlugin):
 
 def configure(config, manifest, assignment: str, max_score: float) -> None:
     """Point nbgrader's AssignLatePenalties at :class:`ManifestLatePenalty` with the manifest's rule."""
-    if manifest is None:
-        return
+    if manifest is None or not manifest.late_policy:
+        return  # nbgrader's own default: no penalty
     check_policy(manifest.late_policy)
     config.AssignLatePenalties.plugin_class = ManifestLatePenalty
     config.ManifestLatePenalty.policy = dict(manifest.late_policy)

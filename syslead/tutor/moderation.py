@@ -7,7 +7,7 @@ grades). They live in a small sqlite file beside the gradebook, ``moderation.db`
     primary key (assignment, cell, student)
 
 ``cell`` is the reflection's nbgrader grade id, ``level`` the Kember level key that the score stands for
-(:func:`syslead.tutor.grading_page.score_level`). A second mark is kept even if the first marker changes
+(:func:`syslead.tutor.kember.score_level`). A second mark is kept even if the first marker changes
 their grade afterwards, so that agreement is measured against what each marker said.
 
 The sample is fixed per course and question: the learners whose anonymised code (a keyed hash, see
@@ -63,7 +63,7 @@ def sample(course, assignment: str, cell: str) -> set[str]:
 
 def save(course, assignment: str, cell: str, grade: str, score: float, points: float, marker: str = "second") -> None:
     from syslead.errors import CourseError
-    from syslead.tutor.grading_page import score_level
+    from syslead.tutor.kember import score_level
 
     row = next((g for g in _rows(course, assignment, cell) if g.grade_id == grade), None)
     if row is None:
@@ -107,7 +107,7 @@ def cohen_kappa(first: list[str], second: list[str]) -> float | None:
 
 def agreement(course, assignment: str, cell: str, points: float) -> dict | None:
     """How the two markers compare on this question, or None when nothing has been second-marked."""
-    from syslead.tutor.grading_page import score_level
+    from syslead.tutor.kember import score_level
     from syslead.tutor.reflections import anonymiser
 
     second = marks(course, assignment, cell)
