@@ -29,6 +29,7 @@ from syslead.errors import CourseError
 COMMANDS: dict[str, str] = {
     "journal": "syslead.learner.journal",
     "tutor-mode": "syslead.learner.lab",
+    "collect": "syslead.tutor.collect",
     "autograde": "syslead.tutor.autograde",
     "reflections": "syslead.tutor.reflections",
     "export": "syslead.tutor.export",

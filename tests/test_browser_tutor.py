@@ -8,8 +8,12 @@ mark and a comment, generates the learner's feedback; and `nbgrader export` then
 from __future__ import annotations
 
 import csv
+import json
+import os
 import re
+import tempfile
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -138,7 +142,7 @@ def test_a_tutor_marks_a_reflection_in_the_formgrader(cohort, chromium):  # noqa
             if abs(score.evaluate("e => e.closest('.cell').previousElementSibling.getBoundingClientRect().top")
                    - top) < 2:
                 break
-        screenshot(page, "formgrader-grading.png")
+        shot(page, "formgrader-grading.png")
 
         # --- generate the learner's feedback ---------------------------------------------------------------------
         fg.locator("a", has_text="Manual Grading").first.click()
@@ -164,6 +168,122 @@ def test_a_tutor_marks_a_reflection_in_the_formgrader(cohort, chromium):  # noqa
 
     unexpected = [e for e in console.errors if not OFFLINE_ONLY.search(e)]
     assert unexpected == [], "JavaScript errors in the console:\n" + "\n".join(unexpected)
+
+
+def shot(page, name: str) -> Path:
+    """A screenshot: into docs/screenshots/ only when asked (SYSLEAD_REFRESH_SCREENSHOTS=1), else into a
+    temporary folder, so that a test run never rewrites the tracked images."""
+    if os.environ.get("SYSLEAD_REFRESH_SCREENSHOTS") == "1":
+        return screenshot(page, name)
+    folder = Path(os.environ.get("SYSLEAD_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="syslead-screenshots-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name))
+    return folder / name
+
+
+# --- the grading page (syslead.tutor.grading_page), on the small demo cohort --------------------------------
+
+GRADING_EXTENSION = ["--ServerApp.jpserver_extensions", "syslead.tutor.grading_page=True", "--LabApp.news_url=None"]
+
+
+@pytest.fixture(scope="module")
+def small_cohort(tmp_path_factory):
+    import tutor_cohort
+
+    home = tmp_path_factory.mktemp("grading-page")
+    return home, tutor_cohort.copy(tutor_cohort.graded(home), home / "course")
+
+
+def test_a_tutor_grades_a_whole_reflection_on_the_grading_page(small_cohort, chromium):  # noqa: F811
+    import tutor_cohort
+
+    from syslead.tutor.course import Course
+    from syslead.tutor.reflections import anonymiser
+
+    home, course = small_cohort
+    assignment, grade_id = tutor_cohort.ASSIGNMENT, "reflection-channels"
+    c = Course.find(course)
+    code = anonymiser(c)
+    with c.gradebook() as gb:
+        students = [s.student_id for s in gb.find_assignment(assignment).submissions]
+        names = [f"{s.first_name} {s.last_name}" for s in gb.students]
+    console = Console()
+    page = new_page(chromium, console)
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss() if len(dialogs) == 1 else dialog.accept()  # refuse once, then confirm
+
+    page.on("dialog", on_dialog)
+    given: dict[str, float] = {}
+    blanks = 0
+    with lab_server(course, home, learner=False, extra=GRADING_EXTENSION) as lab:
+        page.goto(lab.url("syslead/grade"))
+        page.get_by_role("link", name=re.compile("Reflection 1")).click()
+        page.locator("#learner").wait_for()
+        text = page.content()
+        assert not any(s in text for s in students) and not any(n in text for n in names)  # anonymised
+        assert "<strong>Mark scheme" in text and "**" not in page.locator(".scheme").inner_text()  # rendered
+        assert page.locator(".levels button").count() == 5
+        for _ in range(len(students)):
+            page.keyboard.press("k")  # to the first learner
+        for i in range(len(students)):
+            who = page.locator("#learner").inner_text()
+            blank = page.locator("#blank-note").is_visible()
+            level = "2" if blank else str(1 + i % 4)
+            page.keyboard.press(level)
+            assert page.locator(f".levels button[data-level='{level}']").get_attribute("aria-pressed") == "true"
+            page.keyboard.press("g")
+            if blank:
+                blanks += 1
+            if blank and blanks == 1:  # the first blank one: refused, nothing saved, still here; then confirmed
+                wait_until(page, lambda: page.locator("#message").inner_text() != "")
+                assert page.locator("#message").inner_text() == "Not changed." and page.locator(
+                    "#learner").inner_text() == who
+                page.keyboard.press(level)
+                page.keyboard.press("g")
+            given[who] = float(level)  # a 4-point reflection: level n gives n points
+            wait_until(page, lambda who=who: page.locator("#learner").inner_text() != who
+                       or page.locator("#message").inner_text().startswith("Saved"))
+        page.locator("#progress", has_text=f"{len(students)} of {len(students)} graded").wait_for()
+        shot(page, "grading-page.png")
+        # formgrader sees the same grades (its own API, as its pages read them)
+        with c.gradebook() as gb:
+            notebooks = {s: gb.find_submission_notebook(assignment, assignment, s).id for s in students}
+        for s in students:
+            reply = page.request.get(lab.url(f"formgrader/api/grades?submission_id={notebooks[s]}"))
+            assert reply.ok, reply.status
+            grade = next(g for g in reply.json() if g["name"] == grade_id)
+            assert grade["manual_score"] == given[code(s)] and grade["needs_manual_grade"] is False
+        # a POST with the login cookie but without the page's XSRF token is refused (a request that carries
+        # the server's token itself is exempt, as everywhere in Jupyter)
+        refused = page.request.post(f"{lab.base}/syslead/grade/api/{assignment}/{grade_id}",
+                                    data=json.dumps({"grade": "x", "score": 1}))
+        assert refused.status == 403
+    assert blanks >= 1 and len(dialogs) == blanks + 1 and all("left blank" in d for d in dialogs)
+    with c.gradebook() as gb:
+        for s in students:
+            g = gb.find_grade(grade_id, assignment, assignment, s)
+            assert (g.manual_score, bool(g.needs_manual_grade)) == (given[code(s)], False)
+    from syslead.tutor import export
+
+    rows = {r.student_id: r for r in export.rows(c)}
+    with c.gradebook() as gb:
+        for s in students:
+            assert rows[s].raw_score == pytest.approx(gb.find_submission(assignment, s).score)
+    # the browser logs the refused save (409, the confirm) and the refused POST (403) as failed loads
+    unexpected = [e for e in console.errors if not OFFLINE_ONLY.search(e) and "status of 409" not in e]
+    assert unexpected == [], "JavaScript errors in the console:\n" + "\n".join(unexpected)
+
+
+def wait_until(page, condition, timeout: float = 30) -> None:
+    """Poll ``condition`` (Playwright calls) while the page runs, so that dialogs are handled meanwhile."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the grading page did not get there in time")
+        page.wait_for_timeout(100)
 
 
 def wait_for_frame(page, url: str, timeout: float = 30) -> None:

@@ -81,6 +81,8 @@ def test_manual_grades_survive_a_forced_rerun_as_with_nbgrader(base):
     theirs = tutor_cohort.copy(graded, base / "manual-theirs")
     for course in (ours, theirs):
         set_manual_grade(course, student)
+    flag_before = recorded(Course.find(ours), ASSIGNMENT)[student]["notebooks"][ASSIGNMENT]["grades"][
+        "reflection-channels"][3]
 
     proc = syslead("autograde", ASSIGNMENT, "--force", "--student", student, "--jobs", "2", cwd=ours)
     assert "1 graded, 0 skipped, 0 failed" in proc.stdout
@@ -91,7 +93,16 @@ def test_manual_grades_survive_a_forced_rerun_as_with_nbgrader(base):
         assert grade.manual_score == 3.0 and grade.score == 3.0
         assert gb.find_comment("reflection-channels", ASSIGNMENT, ASSIGNMENT, student).manual_comment == \
             "Good use of p and q."
-    assert recorded(Course.find(ours), ASSIGNMENT) == recorded(Course.find(theirs), ASSIGNMENT)
+    mine, nbgraders = recorded(Course.find(ours), ASSIGNMENT), recorded(Course.find(theirs), ASSIGNMENT)
+    # one difference, on purpose (issue 18.6): the answer's text did not change, so the tutor's "graded"
+    # flag stays as it was; nbgrader asks for every manually scored answer again
+    ours_grade = mine[student]["notebooks"][ASSIGNMENT]["grades"]["reflection-channels"]
+    theirs_grade = nbgraders[student]["notebooks"][ASSIGNMENT]["grades"]["reflection-channels"]
+    assert ours_grade[3] == flag_before and theirs_grade[3] is True
+    assert ours_grade[:3] == theirs_grade[:3]
+    for book in (mine, nbgraders):
+        book[student]["notebooks"][ASSIGNMENT]["grades"]["reflection-channels"] = ours_grade[:3]
+    assert mine == nbgraders  # everything else is exactly nbgrader's
 
 
 def test_a_broken_submission_fails_alone_and_is_reported(base):

@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
+
+import nbformat
 
 MAX_NOTEBOOK_MB = 50  # larger notebooks are refused (the course's are well under 1 MB)
 MAX_DEPTH = 100  # JSON nested deeper than this is refused (a notebook needs about 10)
@@ -89,10 +90,10 @@ def read_notebook(path: str | os.PathLike, max_mb: float = MAX_NOTEBOOK_MB) -> t
     if not data.strip():
         return None, "is empty"
     try:
-        nb = json.loads(data)
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except RecursionError:
         return None, f"is nested more than {MAX_DEPTH} levels deep"
-    except ValueError:
+    except Exception:  # nbformat's errors for text that is not a notebook  # noqa: BLE001
         return None, "is not a readable notebook (broken JSON)"
     if _depth(nb) > MAX_DEPTH:
         return None, f"is nested more than {MAX_DEPTH} levels deep"

@@ -149,6 +149,7 @@ def read_submission(gb, assignment: str, student: str) -> dict:
         "student": {"first_name": st.first_name, "last_name": st.last_name, "email": st.email,
                     "lms_user_id": st.lms_user_id},
         "timestamp": sub.timestamp,
+        "seconds_late": sub.total_seconds_late,
         "notebooks": {
             nb.name: {
                 "late_submission_penalty": nb.late_submission_penalty,
@@ -158,6 +159,79 @@ def read_submission(gb, assignment: str, student: str) -> dict:
             for nb in sub.notebooks
         },
     }
+
+
+#: The note nbgrader puts at the top of a graded cell that the learner deleted (and it puts back).
+DELETED_NOTE = "*Cell deleted by the learner (id: {cell_id}).*\n\n"
+DELETED_COMMENT = "cell deleted by the learner"
+
+
+def deleted_cells(gb, root: Path, assignment: str, student: str) -> dict[str, list[str]]:
+    """notebook -> the graded cells missing from the learner's collected notebook (they deleted them)."""
+    import nbformat
+
+    out = {}
+    for nb in gb.find_assignment(assignment).notebooks:
+        path = root / "submitted" / student / assignment / f"{nb.name}.ipynb"
+        if not path.is_file():
+            continue
+        there = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                 for c in nbformat.read(str(path), as_version=4).cells}
+        gone = [g.name for g in nb.grade_cells if g.name not in there]
+        if gone:
+            out[nb.name] = gone
+    return out
+
+
+def restore_deleted_answers(root: Path, assignment: str, student: str, deleted: dict[str, list[str]]) -> None:
+    """Put each deleted written answer back into the learner's autograded notebook, as the released
+    (blank) cell with a note, so that formgrader shows its score box. (Deleted code checks are put back
+    before grading by syslead.grading.hostile, so they run; they are not touched here.)"""
+    import nbformat
+
+    for nb_name, gone in deleted.items():
+        path = root / "autograded" / student / assignment / f"{nb_name}.ipynb"
+        release = root / "release" / assignment / f"{nb_name}.ipynb"
+        if not path.is_file() or not release.is_file():
+            continue
+        nb = nbformat.read(str(path), as_version=4)
+        order = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in
+                 nbformat.read(str(release), as_version=4).cells]
+        released = {c.metadata.nbgrader["grade_id"]: c for c in nbformat.read(str(release), as_version=4).cells
+                    if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+        changed = False
+        for gid in gone:
+            cell = released.get(gid)
+            present = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells]
+            if cell is None or cell.cell_type != "markdown" or gid in present:
+                continue
+            cell = nbformat.from_dict(dict(cell))
+            cell.source = DELETED_NOTE.format(cell_id=gid) + cell.source
+            at = order.index(gid)
+            after = next((present.index(p) for p in reversed(order[:at]) if p and p in present), len(nb.cells) - 1)
+            nb.cells.insert(after + 1, cell)
+            changed = True
+        if changed:
+            nbformat.write(nb, str(path))
+
+
+def answer_texts(folder: Path) -> dict[tuple[str, str], str]:
+    """(notebook, grade id) -> the text of each graded cell in an autograded or submitted folder."""
+    import nbformat
+
+    out = {}
+    if not folder.is_dir():
+        return out
+    for path in folder.glob("*.ipynb"):
+        try:
+            nb = nbformat.read(str(path), as_version=4)
+        except Exception:  # an unreadable notebook has no texts to compare
+            continue
+        for cell in nb.cells:
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if gid:
+                out[(path.stem, gid)] = cell.source
+    return out
 
 
 def _error_line(result: dict) -> str:
@@ -188,8 +262,13 @@ def _worker(conn, root: str, db_url: str, assignment: str, log_path: str, sandbo
         from syslead.grading.sandbox import prepare_grading
 
         config = prepare_grading(config, Path(root), sandbox=sandbox)
+        course_id = NbGraderAPI(config=config).coursedir.course_id or "default_course"
+        with Gradebook(db_url, course_id) as gb:
+            max_score = gb.find_assignment(assignment).max_score
+        from syslead.tutor.late import configure
+
+        configure(config, Course(Path(root), config).manifest(), assignment, max_score)
         api = NbGraderAPI(config=config)
-        course_id = api.coursedir.course_id or "default_course"
         conn.send(("ready", os.getpid()))
         while True:
             student = conn.recv()
@@ -205,6 +284,8 @@ def _worker(conn, root: str, db_url: str, assignment: str, log_path: str, sandbo
                 try:
                     with Gradebook(db_url, course_id) as gb:
                         record = read_submission(gb, assignment, student)
+                        record["deleted"] = deleted_cells(gb, Path(root), assignment, student)
+                    restore_deleted_answers(Path(root), assignment, student, record["deleted"])
                 except Exception:
                     result = {"success": False, "error": traceback.format_exc(), "log": result.get("log")}
             conn.send(("done", student, bool(result.get("success")), record,
@@ -220,8 +301,14 @@ def _worker(conn, root: str, db_url: str, assignment: str, log_path: str, sandbo
 # --- the one writer -------------------------------------------------------------------------------------
 
 
-def merge_submission(gb, assignment: str, student: str, record: dict) -> None:
-    """Write what a worker's autograde recorded into the course gradebook (never the manual fields)."""
+def merge_submission(gb, assignment: str, student: str, record: dict,
+                     unchanged: set[tuple[str, str]] | frozenset = frozenset()) -> None:
+    """Write what a worker's autograde recorded into the course gradebook (never the manual fields).
+
+    ``unchanged``: (notebook, grade id) of answers whose text is the same as when they were last graded; a
+    tutor's manual grade of such an answer keeps its "graded" flag (nbgrader would ask for it again).
+    A graded cell that the learner deleted scores 0 with the comment "cell deleted by the learner"; the
+    tutor can change it in formgrader, which shows its score box (nbgrader puts the cell back)."""
     from nbgrader.api import MissingEntry
     from sqlalchemy.exc import SAWarning
 
@@ -239,14 +326,22 @@ def merge_submission(gb, assignment: str, student: str, record: dict) -> None:
             if got is None:
                 continue
             nb.late_submission_penalty = got["late_submission_penalty"]
+            deleted = set(record.get("deleted", {}).get(nb.name, ()))
             for grade in nb.grades:
-                if grade.name in got["grades"]:
+                if grade.name in deleted:
+                    grade.auto_score = 0.0
+                    grade.needs_manual_grade = False
+                elif grade.name in got["grades"]:
                     auto, needs = got["grades"][grade.name]
                     grade.auto_score = auto
+                    if grade.manual_score is not None and (nb.name, grade.name) in unchanged:
+                        continue  # the tutor graded this very text: their "graded" flag stands
                     # nbgrader's rule (SaveAutoGrades): a manual score, or no auto score, needs review
                     grade.needs_manual_grade = bool(needs or grade.manual_score is not None)
             for comment in nb.comments:
-                if comment.name in got["comments"]:
+                if comment.name in deleted:
+                    comment.auto_comment = DELETED_COMMENT
+                elif comment.name in got["comments"]:
                     comment.auto_comment = got["comments"][comment.name]
         gb.db.commit()
     except Exception:
@@ -340,10 +435,36 @@ class _Worker:
         self.conn.close()
 
 
-def _remove_partial(course: Course, assignment: str, student: str) -> None:
+def _previous(course: Course, assignment: str, student: str) -> Path:
+    return course.folder("autograded") / student / f".{assignment}.syslead-previous"
+
+
+def _set_aside(course: Course, assignment: str, student: str) -> None:
+    """Move the learner's last autograded copy aside before grading again: it comes back on a failure."""
     dest = course.folder("autograded") / student / assignment
+    aside = _previous(course, assignment, student)
+    if aside.exists() and not dest.exists():
+        return  # a run that stopped: the copy set aside is the last good one
+    if aside.exists():
+        shutil.rmtree(aside)
+    if dest.exists():
+        dest.rename(aside)
+
+
+def _keep_new(course: Course, assignment: str, student: str) -> None:
+    aside = _previous(course, assignment, student)
+    if aside.exists():
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _remove_partial(course: Course, assignment: str, student: str) -> None:
+    """After a failure: remove the half-written copy and put the last good one back (never lose work)."""
+    dest = course.folder("autograded") / student / assignment
+    aside = _previous(course, assignment, student)
     if dest.exists():
         shutil.rmtree(dest, ignore_errors=True)
+    if aside.exists():
+        aside.rename(dest)
 
 
 def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, force: bool = False,
@@ -357,7 +478,19 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
     course = course or Course.find()
     if jobs < 1:
         raise CourseError("--jobs must be at least 1.")
+    cores = os.cpu_count() or 1
+    if jobs > cores:
+        if not quiet:
+            print(f"Note: --jobs {jobs} is more than this machine's {cores} cores; using {cores} (more "
+                  f"processes than cores only makes each one slower).")
+        jobs = cores
     course.check_assignment(assignment, in_gradebook=True)
+    check_writable(course)
+    from syslead.tutor.late import check_policy
+
+    manifest = course.manifest()
+    if manifest is not None:
+        check_policy(manifest.late_policy)
     submitted = course.require_submissions(assignment)
     if students:
         unknown = [s for s in students if s not in submitted]
@@ -389,6 +522,9 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
     if todo:
         with writing(course, f"before autograde {assignment}") as saved:
             report.backup = saved
+            from syslead.tutor.late import set_due_date
+
+            set_due_date(course, assignment)
             _run(course, assignment, todo, jobs, report, Progress(len(todo), assignment, enabled=progress),
                  sandbox=sandbox)
     report.seconds = time.perf_counter() - started
@@ -404,6 +540,23 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
     return report
 
 
+def check_writable(course: Course) -> None:
+    """Stop before grading when the gradebook or the autograded folder cannot be written."""
+    url = course.db_url
+    if is_sqlite(url):
+        path = sqlite_path(url)
+        if path.exists() and not os.access(path, os.W_OK):
+            raise CourseError(f"The gradebook {path} is read-only, so no grade could be saved: make it writable "
+                              f"(chmod u+w {path.name}) and run this again; nothing was changed.")
+        if not os.access(path.parent, os.W_OK):
+            raise CourseError(f"The folder {path.parent} is read-only, so the gradebook cannot be saved: make "
+                              f"it writable and run this again; nothing was changed.")
+    folder = course.folder("autograded")
+    if folder.exists() and not os.access(folder, os.W_OK):
+        raise CourseError(f"The folder {folder} is read-only, so graded copies cannot be written: make it "
+                          f"writable and run this again; nothing was changed.")
+
+
 def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Report, bar: Progress,
          sandbox: bool = True) -> None:
     ctx = multiprocessing.get_context("spawn")
@@ -411,6 +564,9 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
     tmp = Path(tempfile.mkdtemp(prefix="syslead-autograde-"))
     workers: list[_Worker] = []
     failures: list[tuple[str, str]] = []
+    before: dict[str, dict] = {}  # learner -> answer texts of their last autograded copy
+    manifest = course.manifest()
+    policy = manifest.late_policy if manifest else {}
 
     def fail(student: str, reason: str, log: str, seconds: float) -> None:
         _remove_partial(course, assignment, student)
@@ -424,7 +580,10 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
             while workers:
                 for w in workers:
                     if w.ready and w.student is None and queue:
-                        w.send(queue.popleft())
+                        student = queue.popleft()
+                        _set_aside(course, assignment, student)
+                        before[student] = answer_texts(_previous(course, assignment, student))
+                        w.send(student)
                 idle = [w for w in workers if w.ready and w.student is None]
                 if not queue and len(idle) == len(workers):
                     break
@@ -461,13 +620,17 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
                     if not ok:
                         fail(student, f"nbgrader could not grade it: {reason}", log, seconds)
                         continue
+                    now = answer_texts(course.folder("autograded") / student / assignment)
+                    old = before.pop(student, {})
+                    unchanged = {k for k, text in now.items() if k in old and old[k] == text}
                     try:
                         with database_errors(course.db_url):
-                            merge_submission(gb, assignment, student, record)
+                            merge_submission(gb, assignment, student, record, unchanged)
                     except Exception as error:
                         fail(student, f"its grades could not be saved: {error}", traceback.format_exc(), seconds)
                         continue
-                    report.outcomes.append(Outcome(student, "graded", _note(record), seconds))
+                    _keep_new(course, assignment, student)
+                    report.outcomes.append(Outcome(student, "graded", _note(record, policy), seconds))
                     bar.step("graded")
     except BaseException:
         for w in workers:
@@ -485,12 +648,19 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _note(record: dict) -> str:
+def _note(record: dict, policy: dict | None = None) -> str:
+    from syslead.tutor.late import describe
+
     waiting = sum(needs for nb in record["notebooks"].values() for _, needs in nb["grades"].values())
-    late = any(nb["late_submission_penalty"] for nb in record["notebooks"].values())
+    penalty = sum(nb["late_submission_penalty"] or 0 for nb in record["notebooks"].values())
+    deleted = sum(len(v) for v in record.get("deleted", {}).values())
     parts = [f"{waiting} answer{'s' if waiting != 1 else ''} to grade by hand" if waiting else "fully graded"]
-    if late:
-        parts.append("late penalty")
+    late = record.get("seconds_late") or 0
+    if late > 0:
+        parts.append(f"{late / 3600:.1f} hours late, {penalty:g} point{'s' if penalty != 1 else ''} off "
+                     f"({describe(policy or {})})")
+    if deleted:
+        parts.append(f"{deleted} graded cell{'s' if deleted != 1 else ''} deleted by the learner (scored 0)")
     return ", ".join(parts)
 
 
@@ -507,7 +677,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import errno
+
     course = Course.find(args.course)
-    report = autograde(args.assignment, course=course, jobs=args.jobs, force=args.force, students=args.student,
-                       progress=not args.no_progress, sandbox=not args.unsafe_no_sandbox)
+    try:
+        report = autograde(args.assignment, course=course, jobs=args.jobs, force=args.force,
+                           students=args.student, progress=not args.no_progress, sandbox=not args.unsafe_no_sandbox)
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise CourseError("The disk is full, so autograde stopped: free some space and run it again; every "
+                              "learner's submission and last graded copy are kept.") from error
+        raise
     return 1 if report.failed else 0

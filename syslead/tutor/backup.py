@@ -20,9 +20,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import os
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,12 +102,51 @@ def backup_gradebook(course: Course, *, reason: str = "manual", to: Path | None 
     if dest.exists():
         raise CourseError(f"{dest} already exists: choose another file name.")
     url = course.db_url
-    with database_errors(url):
-        if is_sqlite(url):
-            sqlite_copy(sqlite_path(url), dest)
-        else:
-            copy_tables(url, f"sqlite:///{dest}")
+    try:
+        with database_errors(url):
+            if is_sqlite(url):
+                sqlite_copy(sqlite_path(url), dest)
+            else:
+                copy_tables(url, f"sqlite:///{dest}")
+    except (OSError, sqlite3.Error, CourseError) as error:
+        dest.unlink(missing_ok=True)  # a half-written copy must never count as a backup
+        if "full" in str(error) or getattr(error, "errno", None) == errno.ENOSPC:
+            raise CourseError(f"The disk is full, so the gradebook could not be backed up to {dest.parent}: free "
+                              f"some space and run this again; nothing was changed.") from error
+        if isinstance(error, CourseError):
+            raise
+        raise CourseError(f"The gradebook could not be backed up ({error}): if it is damaged, put the newest "
+                          f"good backup back with 'syslead restore'.") from error
+    problem = check_backup(dest)
+    if problem:
+        dest.unlink(missing_ok=True)
+        raise CourseError(f"The backup just made failed its check ({problem}), so it was removed: the gradebook "
+                          f"itself may be damaged; put the newest good backup back with 'syslead restore'.")
     return dest
+
+
+def check_backup(path: Path) -> str | None:
+    """Why ``path`` is not a usable gradebook backup (empty, not sqlite, fails sqlite's integrity check,
+    or has no grade tables), or None when it is."""
+    path = Path(path)
+    if not path.is_file():
+        return "there is no such file"
+    if path.stat().st_size == 0:
+        return "it is empty (0 bytes)"
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = con.execute("PRAGMA integrity_check").fetchone()
+            names = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as error:
+        return f"sqlite cannot read it: {error}"
+    if not result or result[0] != "ok":
+        return f"sqlite's integrity check says: {result[0] if result else 'nothing'}"
+    if "grade" not in names or "submitted_assignment" not in names:
+        return "it is not an nbgrader gradebook (it has no grade tables)"
+    return None
 
 
 @contextlib.contextmanager
@@ -143,26 +184,41 @@ def backups(course: Course) -> list[Path]:
     return sorted((course.root / BACKUP_FOLDER).glob("gradebook-*.db"))
 
 
-def restore_gradebook(course: Course, backup: Path | None = None) -> tuple[Path, Path | None]:
-    """Put a backup (default: the newest) back as the gradebook. Returns (restored, safety copy of the
-    gradebook as it was just before, or None if there was none)."""
+def restore_gradebook(course: Course, backup: Path | None = None,
+                      skipped: list[str] | None = None) -> tuple[Path, Path | None]:
+    """Put a backup (default: the newest good one) back as the gradebook. Returns (restored, safety copy of
+    the gradebook as it was just before, or None if there was none). Broken backups are skipped, with a
+    sentence each appended to ``skipped``."""
+    skipped = [] if skipped is None else skipped
     if backup is None:
         found = backups(course)
         if not found:
             raise CourseError(f"There are no backups in {course.root / BACKUP_FOLDER}: nothing to restore.")
-        backup = found[-1]
+        for candidate in reversed(found):
+            problem = check_backup(candidate)
+            if problem is None:
+                backup = candidate
+                break
+            skipped.append(f"Skipped {candidate.name}: {problem}.")
+        if backup is None:
+            raise CourseError(f"None of the {len(found)} backups in {course.root / BACKUP_FOLDER} is usable (the "
+                              f"newest: {skipped[0].split(': ', 1)[1]}): nothing was restored.")
     backup = Path(backup).resolve()
     if not backup.is_file():
         raise CourseError(f"There is no backup file {backup}: list the backups with 'syslead backup --list'.")
-    try:
-        with sqlite3.connect(f"file:{backup}?mode=ro", uri=True) as check:
-            names = {r[0] for r in check.execute("select name from sqlite_master where type='table'")}
-    except sqlite3.DatabaseError as error:
-        raise CourseError(f"{backup} is not a gradebook backup (sqlite says: {error}).") from error
-    if "grade" not in names or "submitted_assignment" not in names:
-        raise CourseError(f"{backup} is not an nbgrader gradebook (it has no grade tables).")
+    problem = check_backup(backup)
+    if problem:
+        raise CourseError(f"{backup} cannot be restored: {problem}. Run 'syslead restore' without a file to "
+                          f"use the newest good backup.")
     url = course.db_url
-    with writing(course, f"before restore of {backup.name}") as safety:
+    current = sqlite_path(url) if is_sqlite(url) else None
+    damaged = current is not None and current.is_file() and check_backup(current) is not None
+    with writing(course, f"before restore of {backup.name}", backup=not damaged) as safety:
+        if damaged:  # keep the damaged file for the record, under a name that never counts as a backup
+            safety = course.root / BACKUP_FOLDER / f"damaged-{_name('before restore')}"
+            safety.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(current, safety)
+            current.unlink()
         with database_errors(url):
             if is_sqlite(url):
                 sqlite_copy(backup, sqlite_path(url))

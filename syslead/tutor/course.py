@@ -126,6 +126,25 @@ class Course:
         """``source``, ``release``, ``submitted``, ``autograded``, ``feedback`` as configured."""
         return self.root / getattr(self.coursedir(), f"{kind}_directory")
 
+    def manifest(self):
+        """The course manifest (course.yml) of this course root, else the one the package carries; None when
+        there is none (a mistake in one that exists is still a sentence). Folders above the course root
+        are not searched: a course root is the top of its course."""
+        import syslead.course as manifest
+
+        for path in (self.root / manifest.FILE_NAME, Path(manifest.__file__).resolve().parent / manifest.FILE_NAME):
+            if path.is_file():
+                return manifest.load_course(path)
+        return None
+
+    def manifest_assignment(self, name: str):
+        """This assignment's entry in the manifest, or None when the manifest does not list it."""
+        manifest = self.manifest()
+        for a in manifest.assignments if manifest else ():
+            if a.id == name:
+                return a
+        return None
+
     # --- assignments and submissions -------------------------------------------------------------------
 
     def source_assignments(self) -> list[str]:
@@ -205,12 +224,19 @@ class Course:
 @contextlib.contextmanager
 def database_errors(url: str) -> Iterator[None]:
     """Turn the database errors a tutor can fix into one sentence."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DatabaseError
 
     try:
         yield
-    except OperationalError as error:
+    except DatabaseError as error:
         text = str(error.orig if getattr(error, "orig", None) else error)
+        if "full" in text and is_sqlite(url):
+            raise CourseError("The disk is full, so the gradebook could not be saved: free some space and run "
+                              "this again; nothing was lost.") from error
+        if "not a database" in text or "malformed" in text:
+            raise CourseError(f"The gradebook {sqlite_path(url) if is_sqlite(url) else safe_url(url)} is damaged "
+                              f"({text.splitlines()[0]}): put the newest good backup back with 'syslead "
+                              f"restore'.") from error
         if "locked" in text or "busy" in text:
             raise CourseError("The gradebook is locked by another program (formgrader, or an nbgrader command "
                               "still running): let it finish or close it, then run this again.") from error

@@ -53,22 +53,11 @@ class Cohort:
 
 
 def _questions(course: Course) -> pd.DataFrame:
-    from nbgrader.api import Assignment, GradeCell, SubmittedAssignment, SubmittedNotebook
-    from nbgrader.api import Grade as G
+    from syslead.tutor.gradebook import grades
 
-    with course.gradebook() as gb:
-        rows = (gb.db.query(Assignment.name, SubmittedAssignment.student_id, GradeCell.name, GradeCell.cell_type,
-                            GradeCell.max_score, G.auto_score, G.manual_score, G.extra_credit, G.needs_manual_grade)
-                .join(SubmittedNotebook, SubmittedNotebook.id == G.notebook_id)
-                .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
-                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-                .join(GradeCell, GradeCell.id == G.cell_id).all())
-    data = []
-    for a, s, q, kind, points, auto, manual, extra, needs in rows:
-        base = manual if manual is not None else auto
-        score = None if base is None or (needs and manual is None) else base + (extra or 0)
-        data.append({"assignment": a, "learner": s, "question": q, "kind": "written" if kind == "markdown" else "auto",
-                     "points": points, "score": score})
+    data = [{"assignment": g.assignment, "learner": g.student, "question": g.cell,
+             "kind": "written" if g.cell_type == "markdown" else "auto", "points": g.max_score, "score": g.score}
+            for g in grades(course)]
     return pd.DataFrame(data, columns=["assignment", "learner", "question", "kind", "points", "score"])
 
 
@@ -81,9 +70,10 @@ def load(course: Course | str | Path | None = None) -> Cohort:
     course.require_gradebook()
     rows = export.rows(course)
     results = pd.DataFrame([{
-        "assignment": r.assignment, "learner": r.student_id, "submitted": r.submitted, "score": r.score,
-        "max_score": r.max_score, "percent": 100 * r.score / r.max_score if r.max_score else np.nan,
-        "late": r.seconds_late > 0, "hours_late": r.seconds_late / 3600, "needs_manual_grade": r.needs_manual_grade,
+        "assignment": r.assignment, "learner": r.student_id, "submitted": r.submitted,
+        "score": np.nan if r.score is None else r.score, "max_score": r.max_score,
+        "percent": 100 * r.score / r.max_score if r.max_score and r.score is not None else np.nan,
+        "late": bool(r.seconds_late), "hours_late": (r.seconds_late or 0) / 3600, "needs_manual_grade": r.needs_manual_grade,
         "timestamp": r.timestamp} for r in rows])
     answers = []
     for name in sorted(set(results["assignment"])) if len(results) else []:

@@ -23,14 +23,13 @@ import argparse
 import csv
 import hashlib
 import hmac
-import html
-import json
 import os
 import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from syslead.course import delimiters
 from syslead.errors import CourseError
 from syslead.grading.clean import csv_cell
 from syslead.grading.submissions import read_notebook, refused
@@ -90,7 +89,7 @@ def questions(course: Course, assignment: str) -> list[Question]:
     folder = course.folder("source") / assignment
     found = []
     for path in sorted(folder.glob("*.ipynb")):
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        cells = _read_source(path).cells
         for i, cell in enumerate(cells):
             if not is_manually_graded(cell):
                 continue
@@ -100,38 +99,26 @@ def questions(course: Course, assignment: str) -> list[Question]:
                     prompt = _text(before)
                     break
             text = _text(cell)
-            m = re.search(r"### BEGIN SOLUTION\n?(.*?)\n?### END SOLUTION", text, flags=re.S)
+            d = delimiters()
+            m = re.search(rf"^[^\n]*{re.escape(d.begin_solution)}[^\n]*\n?(.*?)\n?^[^\n]*{re.escape(d.end_solution)}",
+                          text, flags=re.S | re.M)
             scheme = (m.group(1) if m else text).strip()
             found.append(Question(_meta(cell)["grade_id"], path.stem, prompt, scheme, float(_meta(cell).get("points", 0))))
     return found
 
 
-def _grades(course: Course, assignment: str) -> dict[tuple[str, str, str], tuple[float | None, bool]]:
-    """(student, notebook, grade id) -> (score or None if not graded yet, needs manual grade), in one query."""
-    from nbgrader.api import (
-        Assignment,
-        GradeCell,
-        Notebook,
-        SubmittedAssignment,
-        SubmittedNotebook,
-    )
-    from nbgrader.api import Grade as G
+def _read_source(path: Path):
+    """A source notebook (the course's own, trusted), read with nbformat (version 4)."""
+    import nbformat
 
-    out = {}
-    with course.gradebook() as gb:
-        rows = (gb.db.query(SubmittedAssignment.student_id, Notebook.name, GradeCell.name, G.auto_score,
-                            G.manual_score, G.extra_credit, G.needs_manual_grade)
-                .join(SubmittedNotebook, SubmittedNotebook.id == G.notebook_id)
-                .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
-                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-                .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
-                .join(GradeCell, GradeCell.id == G.cell_id)
-                .filter(Assignment.name == assignment).all())
-    for student, nb, gid, auto, manual, extra, needs in rows:
-        base = manual if manual is not None else auto
-        score = None if base is None else base + (extra or 0)
-        out[(student, nb, gid)] = (score, bool(needs))
-    return out
+    return nbformat.read(str(path), as_version=4)
+
+
+def _grades(course: Course, assignment: str) -> dict[tuple[str, str, str], tuple[float | None, bool]]:
+    """(student, notebook, grade id) -> (score or None if not graded yet, needs manual grade)."""
+    from syslead.tutor.gradebook import grades
+
+    return {(g.student, g.notebook, g.cell): (g.score, g.needs_manual_grade) for g in grades(course, assignment)}
 
 
 def anonymiser(course: Course):
@@ -193,18 +180,6 @@ def collect(course: Course, assignment: str, *, anonymise: bool = False,
 
 # --- output ---------------------------------------------------------------------------------------------
 
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:60rem;margin:2rem auto;
-padding:0 1rem;line-height:1.5;color:#111}
-h1{font-size:1.6rem}h2{font-size:1.3rem;border-top:3px solid #0072B2;padding-top:1rem;margin-top:2.5rem}
-.prompt,.scheme{padding:.5rem 1rem;margin:.5rem 0}.prompt{background:#eef6fb;border-left:4px solid #56B4E9}
-.scheme{background:#fdf3e3;border-left:4px solid #E69F00}
-article{border:1px solid #ccc;border-radius:4px;padding:.5rem 1rem;margin:.75rem 0}
-article h3{font-size:1rem;margin:.25rem 0}.meta{color:#444;font-size:.9rem}.none{color:#555;font-style:italic}
-nav ol{columns:2}pre{white-space:pre-wrap;font-family:inherit;margin:.25rem 0}
-"""
-
-
 def _score(a: Answer, q: Question) -> str:
     if a.score is None:
         return "not graded yet" if a.text else "no score"
@@ -220,37 +195,23 @@ def _stages(a: Answer) -> str:
     return f"Gibbs stages: {', '.join(a.stages)}; not found: {', '.join(a.missing) or 'none'}"
 
 
+def templates():
+    """The tutor pages' Jinja2 templates (syslead/tutor/templates/), autoescaped."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("syslead.tutor", "templates"),
+                      autoescape=select_autoescape(["html", "j2"], default=True))
+    env.filters["num"] = lambda x: f"{x:g}"
+    return env
+
+
 def to_html(assignment: str, qs: list[Question], *, anonymised: bool) -> str:
-    e = html.escape
+    from syslead.tutor.render import markdown_html
+
     n = len({a.student for q in qs for a in q.answers})
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             f"<title>Reflections: {e(assignment)}</title>", f"<style>{CSS}</style></head><body>",
-             f"<h1>Reflections in {e(assignment)}</h1>",
-             f"<p>{n} learners{' (anonymised)' if anonymised else ''}, {len(qs)} questions. Each section shows "
-             f"the prompt, the mark scheme from the source notebook, then every answer. The Gibbs stages are "
-             f"advice from <code>syslead.learner.reflection</code>, not a grade.</p>",
-             '<nav aria-label="Questions"><ol>']
-    parts += [f'<li><a href="#{e(q.grade_id)}">{e(q.title)}</a></li>' for q in qs]
-    parts.append("</ol></nav>")
-    for q in qs:
-        answered = [a for a in q.answers if a.text]
-        parts.append(f'<section id="{e(q.grade_id)}" aria-labelledby="h-{e(q.grade_id)}">')
-        parts.append(f'<h2 id="h-{e(q.grade_id)}">{e(q.title)}</h2>')
-        parts.append(f'<p class="meta">{e(q.notebook)}, cell {e(q.grade_id)}, {q.points:g} points; '
-                     f"{len(answered)} of {len(q.answers)} learners answered.</p>")
-        parts.append(f'<div class="prompt"><strong>Prompt</strong><pre>{e(q.prompt)}</pre></div>')
-        parts.append(f'<div class="scheme"><strong>Mark scheme</strong><pre>{e(q.mark_scheme)}</pre></div>')
-        for a in q.answers:
-            parts.append(f"<article><h3>{e(a.student)}</h3>")
-            parts.append(f'<p class="meta">{a.words} words; {e(_score(a, q))}. {e(_stages(a))}</p>')
-            if a.text:
-                parts.append(f"<pre>{e(a.text)}</pre>")
-            else:
-                parts.append('<p class="none">No answer.</p>')
-            parts.append("</article>")
-        parts.append("</section>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return templates().get_template("reflections.html.j2").render(
+        assignment=assignment, questions=qs, learners=n, anonymised=anonymised, score=_score, stages=_stages,
+        markdown=markdown_html)
 
 
 CSV_COLUMNS = ["learner", "assignment", "notebook", "question", "points", "score", "needs_manual_grade",

@@ -22,7 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     course = Course.find(args.course)
-    restored, safety = restore_gradebook(course, args.backup)
+    skipped: list[str] = []
+    restored, safety = restore_gradebook(course, args.backup, skipped)
+    for line in skipped:
+        print(line)
     print(f"Restored the gradebook from {restored}.")
     if safety:
         print(f"The gradebook as it was just before is in {safety} (syslead restore {safety} undoes this).")

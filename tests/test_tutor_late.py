@@ -1,0 +1,118 @@
+"""Late policy and extensions from the manifest (issue 18.5): a deadline per assignment (``due``), one
+penalty rule (``late_policy``) applied by nbgrader's own AssignLatePenalties through a LateSubmissionPlugin,
+and per-learner extensions; the autograde report and the export state the penalty. The late submission
+is 63 hours late."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import tutor_cohort
+import yaml
+from conftest import ROOT
+from tutor_cohort import ASSIGNMENT
+
+from syslead.errors import CourseError
+from syslead.tutor import export, late
+from syslead.tutor.autograde import autograde
+from syslead.tutor.course import Course
+
+DUE = dt.datetime(2026, 2, 2, 17, 0)
+
+
+def test_the_rules():
+    hour = 3600
+    assert late.penalty({"per_hour": 1}, 63 * hour, 10) == 63
+    assert late.penalty({"per_hour": 1, "max_points": 4}, 63 * hour, 10) == 4
+    assert late.penalty({"per_hour": 0.5}, 10, 10) == 0.5  # any part of an hour counts
+    assert late.penalty({"percent_per_day": 10}, 63 * hour, 12) == pytest.approx(3.6)  # 3 days: 30 % of 12
+    assert late.penalty({"percent_per_day": 10, "max_percent": 20}, 63 * hour, 12) == pytest.approx(2.4)
+    assert late.penalty({"per_hour": 1}, 63 * hour, 10, score=2.5) == 2.5  # never more than the score
+    assert late.penalty({}, 63 * hour, 10) == 0 and late.penalty({"per_hour": 1}, 0, 10) == 0
+    assert late.extension_hours({"ann": {ASSIGNMENT: 48}}, "ann", ASSIGNMENT) == 48
+    assert late.extension_hours({"ann": {"all": 24}}, "ann", ASSIGNMENT) == 24
+    assert late.extension_hours({"ann": {"all": 24}}, "bob", ASSIGNMENT) == 0
+    assert late.describe({"percent_per_day": 10, "max_percent": 50}) == "10% of the points per day late, at most 50%"
+    for bad in ({"per_hour": 1, "percent_per_day": 5}, {"per_week": 1}, {"per_hour": -1}):
+        with pytest.raises(CourseError):
+            late.check_policy(bad)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return tmp_path_factory.mktemp("tutor-late")
+
+
+def setup_course(base, name, *, policy, extensions=None):
+    """The collected demo cohort with a manifest deadline, a rule, and one learner 63 hours late."""
+    course = tutor_cohort.copy(tutor_cohort.collected(base), base / name)
+    data = yaml.safe_load((ROOT / "course.yml").read_text())
+    for a in data["assignments"]:
+        if a["id"] == ASSIGNMENT:
+            a["due"] = DUE.strftime("%Y-%m-%d %H:%M:%S UTC")
+    data["late_policy"] = policy
+    data["extensions"] = extensions or {}
+    (course / "course.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    students = sorted(p.name for p in (course / "submitted").iterdir())
+    latecomer, on_time = students[0], students[1]
+    for student, when in ((latecomer, DUE + dt.timedelta(hours=63)), (on_time, DUE - dt.timedelta(hours=5))):
+        stamp = when.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+        (course / "submitted" / student / ASSIGNMENT / "timestamp.txt").write_text(stamp)
+    return course, latecomer, on_time
+
+
+def penalties(course):
+    with Course.find(course).gradebook() as gb:
+        out = {sub.student_id: (sub.total_seconds_late, sum(nb.late_submission_penalty or 0 for nb in sub.notebooks),
+                                sub.score)
+               for sub in gb.find_assignment(ASSIGNMENT).submissions}
+        return out, gb.find_assignment(ASSIGNMENT).duedate
+
+
+@pytest.mark.slow
+def test_a_63_hour_late_submission_loses_what_the_manifest_says(base):
+    course, latecomer, on_time = setup_course(base, "per-day", policy={"percent_per_day": 10, "max_percent": 50})
+    report = autograde(ASSIGNMENT, course=Course.find(course), jobs=2, progress=False, quiet=True,
+                       students=[latecomer, on_time])
+    got, due = penalties(course)
+    assert due == DUE  # the manifest's deadline is now the gradebook's
+    seconds, penalty, score = got[latecomer]
+    assert seconds == 63 * 3600
+    with Course.find(course).gradebook() as gb:
+        max_score = gb.find_assignment(ASSIGNMENT).max_score
+        raw = sum(nb.score for nb in gb.find_submission(ASSIGNMENT, latecomer).notebooks)
+    assert penalty == pytest.approx(min(raw, 0.3 * max_score))  # 3 days (any part of a day counts) x 10 %
+    assert got[on_time][1] == 0
+    note = next(o.reason for o in report.outcomes if o.student == latecomer)
+    assert "63.0 hours late" in note and f"{penalty:g} points off" in note and "10% of the points per day" in note
+    rows = {r.student_id: r for r in export.rows(Course.find(course))}
+    assert rows[latecomer].late_submission_penalty == pytest.approx(penalty)
+    assert rows[latecomer].score == pytest.approx(max(0, raw - penalty))
+    assert rows[latecomer].seconds_late == 63 * 3600
+
+
+@pytest.mark.slow
+def test_an_extension_moves_the_deadline_for_that_learner_only(base):
+    course, latecomer, on_time = setup_course(base, "extension", policy={"per_hour": 0.1},
+                                              extensions={"someone-else": {"all": 100}})
+    data = yaml.safe_load((course / "course.yml").read_text())
+    data["extensions"][latecomer] = {ASSIGNMENT: 72}
+    (course / "course.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    autograde(ASSIGNMENT, course=Course.find(course), jobs=1, progress=False, quiet=True, students=[latecomer])
+    got, _ = penalties(course)
+    assert got[latecomer][0] == 63 * 3600 and got[latecomer][1] == 0  # late, but within the extension
+    data["extensions"][latecomer] = {ASSIGNMENT: 60}  # 3 hours beyond the extension: 0.3 points
+    (course / "course.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    autograde(ASSIGNMENT, course=Course.find(course), jobs=1, force=True, progress=False, quiet=True,
+              students=[latecomer])
+    got, _ = penalties(course)
+    assert got[latecomer][1] == pytest.approx(min(0.3, got[latecomer][2]))  # never more than the score
+
+
+@pytest.mark.slow
+def test_a_bad_rule_is_one_sentence_before_anything_is_graded(base):
+    course, latecomer, _ = setup_course(base, "bad-rule", policy={"per_hour": 1, "percent_per_day": 5})
+    with pytest.raises(CourseError, match="should have one rule"):
+        autograde(ASSIGNMENT, course=Course.find(course), jobs=1, progress=False, quiet=True, students=[latecomer])
+    assert not (course / "autograded").exists() or not any((course / "autograded").iterdir())
