@@ -68,6 +68,15 @@ def copy_course(dest: Path) -> Path:
     return dest
 
 
+def quick_start() -> list[str]:
+    """The README's two Quick start commands, as written there."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S)]
+
+
 @pytest.fixture
 def course(tmp_path: Path) -> Path:
     """A temporary copy of the course."""
@@ -87,3 +96,13 @@ def _environment_is_restored_after_each_test():
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by its folder: tests/unit (fast, no servers) or tests/integration."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        if "unit" in parts:
+            item.add_marker(pytest.mark.unit)
+        elif "integration" in parts:
+            item.add_marker(pytest.mark.integration)

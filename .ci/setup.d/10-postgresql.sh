@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PostgreSQL for tests/test_tutor_postgres.py: `syslead autograde` against a server gradebook.
+# PostgreSQL for tests/integration/test_tutor_postgres.py: `syslead autograde` against a server gradebook.
 # Installs Debian's postgresql when missing, starts a cluster, and makes a role and database for the tests:
 #   postgresql://syslead:syslead@127.0.0.1:PORT/syslead_test   (the tests read SYSLEAD_TEST_POSTGRES_URL,
 #   and default to port 5432). Safe to run twice.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser tests (tests/test_browser_*.py): Debian's Chromium, driven by Python's playwright (from the
+# Browser tests (tests/integration/test_browser_*.py): Debian's Chromium, driven by Python's playwright (from the
 # test extra in pyproject.toml; Playwright's own browser download does not work here), and axe-core for
 # the accessibility check, installed from the npm registry into a cache folder the tests read
 # (SYSLEAD_AXE_DIR, default ~/.cache/syslead/axe). Installs only what is missing; safe to run twice.

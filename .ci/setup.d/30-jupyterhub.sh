@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The course hub (tests/test_hub.py, benchmarks/bench_hub.py): step 1 of deploy/jupyterhub/README.md,
+# The course hub (tests/integration/test_hub.py, benchmarks/bench_hub.py): step 1 of deploy/jupyterhub/README.md,
 # exactly as an IT team runs it. It installs what is missing (python3-venv, Node.js and npm from
 # Debian), the course environment in /opt/syslead-hub (JupyterHub from PyPI and this checkout's course
 # package) and configurable-http-proxy from the npm registry; run again, it refreshes the course

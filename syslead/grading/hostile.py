@@ -5,7 +5,7 @@ Two halves:
 - **The corpus** (:data:`CASES`, :func:`make_corpus`): submissions that real cohorts hand in by mistake or
   on purpose, built from a real course notebook (``scripts/make_hostile_corpus.py`` writes them into a
   course's ``submitted/`` folder). Each case states its expected outcome: *graded* (and with which
-  automatic score) or *not graded*, with a one-line reason. ``tests/test_hostile.py`` proves each one and
+  automatic score) or *not graded*, with a one-line reason. ``tests/integration/test_hostile.py`` proves each one and
   that every other learner's scores are untouched; ``docs/grading-safely.md`` has the table.
 - **The report** (:func:`unusual`, :func:`report_table`): after autograding, one row per thing a tutor
   should know about each submission (cells that were edited and restored from the source, cells that

@@ -7,7 +7,7 @@ A quick question is two cells. The **answer cell** (an nbgrader solution cell) h
 The **check cell** (a locked, graded cell tagged ``raises-exception``) names the answer *variable* and the
 kind of answer, ``check("levels", "whole number")``; in ``source/`` it also holds, between nbgrader's
 hidden-tests markers, the expected answer and its explanation:
-``expect(3, why="1 + 10 + 100 = 111 people know after step 2; ...", hint="...")``
+``expect(ANSWER, why="the reasoning, shown in the feedback", hint="...")``
 (the full format is in docs/answers.md).
 
 In a cohort's release the check cell only confirms that the answer is *recorded* and in the right form

@@ -19,7 +19,7 @@ round an early adopter hear it from several sides at once.
 :func:`shuffle_links` turns it into a random one with **exactly** the same number of contacts for every
 person (degree-preserving double-edge swaps), and :func:`spread_practice` runs the threshold rule step by
 step. Everything is deterministic given the network, so small cases can be worked by hand (see
-``tests/test_contagion.py``). Charts are in :mod:`syslead.charts.contagion`.
+``tests/unit/test_contagion.py``). Charts are in :mod:`syslead.charts.contagion`.
 """
 
 from __future__ import annotations

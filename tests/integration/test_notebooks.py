@@ -130,7 +130,7 @@ def test_assignment_opens_with_objectives_and_time_and_closes_with_key_points(pa
     nb = nbformat.read(str(path), as_version=4)
     first = nb.cells[0].source
     assert first.startswith("# ") and "**Objectives.**" in first
-    assert "<!-- times:start -->" in first and "**Time.** About " in first  # tests/test_course.py: from course.yml
+    assert "<!-- times:start -->" in first and "**Time.** About " in first  # tests/unit/test_course.py: from course.yml
     last = nb.cells[-1].source
     assert "## Key points" in last and "00-start-here.ipynb" in last
 
@@ -161,7 +161,7 @@ def test_assignment_has_two_autograded_checks_backed_by_hidden_tests(path):
 
 
 # The course map's minutes and each notebook's table of times are made from course.yml and checked
-# against it in tests/test_course.py.
+# against it in tests/unit/test_course.py.
 
 
 LINK = re.compile(r"\]\(((?:\.\./|\./)?[^)\s]+?\.ipynb)\)")

@@ -32,7 +32,7 @@ from syslead.learner.reflection import (
     read_sentence,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CERED = ROOT.parent / "shared" / "data" / "cered" / "train.tsv"
 NO_CERED = f"CEReD is not at {CERED}: put train.tsv there (as CI does) to run this test"
 

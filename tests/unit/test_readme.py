@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shlex
 import socket
 import subprocess
@@ -11,14 +10,9 @@ import time
 import urllib.request
 
 import pytest
-from conftest import BIN, ROOT, course_env
+from conftest import BIN, ROOT, course_env, quick_start
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-
-
-def quick_start() -> list[str]:
-    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S)]
 
 
 def test_readme_has_exactly_two_quick_start_commands():
@@ -36,12 +30,12 @@ def test_ci_runs_the_readme_test_command_as_written():
 
 def test_no_placeholder_binder_badge_the_learners_copy_has_the_configured_one():
     """This repository holds the answers: Binder gets the learners' copy, whose README (rendered by
-    syslead publish from course.yml's publish section) has the badge; tests/test_publish.py checks it."""
+    syslead publish from course.yml's publish section) has the badge; tests/integration/test_publish.py checks it."""
     assert "mybinder.org/v2/gh/" not in README
     assert "syslead publish OUT" in README and "docs/publishing.md" in README
 
 
-# The README's course map is made from course.yml and checked against it in tests/test_course.py.
+# The README's course map is made from course.yml and checked against it in tests/unit/test_course.py.
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEMBER = yaml.safe_load((ROOT / "course.yml").read_text(encoding="utf-8"))["kember_levels"]
 LEVELS = KEMBER["levels"]
 SOURCES = sorted((ROOT / "source").glob("*/*.ipynb"))

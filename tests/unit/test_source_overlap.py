@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 READINGS = ROOT.parent / "shared" / "readings"
 RUN = 8
 MAX_QUOTE = 25

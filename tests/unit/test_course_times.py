@@ -1,6 +1,6 @@
 """Honest times: no notebook runs over 75 minutes by the manifest's count (split one that does into parts).
 
-scripts/course_tables.py writes every table of times from course.yml and tests/test_course.py checks them;
+scripts/course_tables.py writes every table of times from course.yml and tests/unit/test_course.py checks them;
 this test holds the ceiling that issue 14 sets.
 """
 

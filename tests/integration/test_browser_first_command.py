@@ -27,8 +27,7 @@ from browser_lab import (
     opened_url,
     start_lab,
 )
-from conftest import BIN, ROOT
-from test_readme import quick_start
+from conftest import BIN, ROOT, quick_start
 
 pytestmark = pytest.mark.slow
 
