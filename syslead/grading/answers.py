@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
+from syslead.course import delimiters
 from syslead.learner.checks import (
     KINDS,
     TABLE_KINDS,
@@ -70,7 +71,16 @@ FEEDBACK_PREPROCESSORS: tuple[str, ...] = (
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 )
 
-HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
+def _hidden_block() -> re.Pattern:
+    """A hidden-test block, between the markers nbgrader's ClearHiddenTests uses."""
+    from syslead.course import delimiters
+
+    d = delimiters()
+    return re.compile(rf"^[ \t]*###[ \t]*{re.escape(d.begin_hidden_tests)}.*?^[ \t]*###[ \t]*"
+                      rf"{re.escape(d.end_hidden_tests)}[ \t]*\n?", re.S | re.M)
+
+
+HIDDEN = _hidden_block()
 
 
 class NotAQuickQuestion(ValueError):
@@ -362,6 +372,7 @@ def self_paced(source_nb: NotebookNode, text_stub: str = TEXT_STUB) -> NotebookN
         cell.metadata.pop("nbgrader", None)
         for key in ("editable", "deletable"):
             cell.metadata.pop(key, None)
-        if "BEGIN HIDDEN TESTS" in cell.source or "BEGIN SOLUTION" in cell.source:
+        d = delimiters()
+        if d.begin_hidden_tests in cell.source or d.begin_solution in cell.source:
             raise ValueError("a hidden block or solution outside a graded cell: fix the source notebook")
     return nb

@@ -51,11 +51,20 @@ BINDER_EXTRAS = ("apt.txt", "runtime.txt", "start", "requirements.txt", "binder"
 PACKAGE_LEFT_OUT = ("tutor", "grading")
 #: nbgrader's delimiters of the text that must never reach a learner (solutions, hidden tests, mark
 #: schemes): the same strings nbgrader's ClearSolutions, ClearHiddenTests and ClearMarkScheme look for.
-ANSWER_DELIMITERS = (
-    ("### BEGIN SOLUTION", "### END SOLUTION"),
-    ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
-    ("=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ==="),
-)
+def _answer_delimiters() -> tuple[tuple[str, str], ...]:
+    from nbgrader.preprocessors import ClearMarkScheme
+
+    from syslead.course import delimiters
+
+    d = delimiters()
+    scheme = (ClearMarkScheme.begin_mark_scheme_delimeter.default_value,
+              ClearMarkScheme.end_mark_scheme_delimeter.default_value)
+    return ((f"### {d.begin_solution}", f"### {d.end_solution}"),
+            (f"### {d.begin_hidden_tests}", f"### {d.end_hidden_tests}"),
+            (f"=== {scheme[0]} ===", f"=== {scheme[1]} ==="))
+
+
+ANSWER_DELIMITERS = _answer_delimiters()
 _LINK = re.compile(r"\]\(([^)\s#]+)(#[^)\s]*)?\)")
 
 
