@@ -124,9 +124,12 @@ def ensure_installed() -> str:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
-        return KernelSpecManager().get_kernel_spec(KERNEL_NAME).resource_dir
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
     except NoSuchKernel:
         return install_kernel()
+    if spec.argv[3:5] != ["syslead.grading.sandbox", "kernel"]:  # written by an older syslead: renew it
+        return install_kernel()
+    return spec.resource_dir
 
 
 def _write_json(path: str, data: dict) -> None:
