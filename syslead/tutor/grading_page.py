@@ -70,9 +70,10 @@ def question(course, assignment: str, grade_id: str):
 
 def entries(course, assignment: str, grade_id: str, *, anonymise: bool = True, only: set[str] | None = None) -> list[Entry]:
     """Every learner's answer to one reflection, with its grade, in a stable order."""
+    from syslead.grading.submissions import read_notebook
     from syslead.learner.reflection import STUB
     from syslead.tutor.gradebook import grades
-    from syslead.tutor.reflections import _meta, anonymiser, read_notebook
+    from syslead.tutor.reflections import _meta, anonymiser
     from syslead.tutor.render import markdown_html
 
     q = question(course, assignment, grade_id)
@@ -87,10 +88,10 @@ def entries(course, assignment: str, grade_id: str, *, anonymise: bool = True, o
         if not path.is_file():
             path = course.folder("submitted") / g.student / assignment / f"{q.notebook}.ipynb"
         text = ""
-        if path.is_file():
-            for cell in read_notebook(path).cells:
-                if _meta(cell).get("grade_id") == grade_id:
-                    text = cell.source.strip()
+        nb, _why = read_notebook(path) if path.is_file() else (None, None)
+        for cell in (nb or {}).get("cells", []):  # a refused notebook (a link, broken, huge) shows as blank
+            if _meta(cell).get("grade_id") == grade_id:
+                text = cell.source.strip()
         if text.lstrip("*_ ").startswith(STUB):
             text = ""
         blank = g.auto_score == 0 and not g.needs_manual_grade and g.manual_score is None
