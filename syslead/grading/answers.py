@@ -53,6 +53,7 @@ from syslead.learner.checks import (
 #: AnswerComments after it.
 AUTOGRADE_PREPROCESSORS: tuple[str, ...] = (
     "nbgrader.preprocessors.Execute",
+    "syslead.grading.clean.SanitizeNotebook",  # learner HTML and script made safe before anything shows it
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import nbformat
 
+from syslead.grading.answers import AUTOGRADE_PREPROCESSORS
+
 
 @dataclass(frozen=True)
 class Case:
@@ -186,10 +188,8 @@ SANITIZE = ["nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.Dedupl
             "syslead.grading.hostile.RestoreDeletedChecks", "nbgrader.preprocessors.CheckCellMetadata"]
 
 
-AUTOGRADE = ["nbgrader.preprocessors.Execute", "syslead.grading.clean.SanitizeNotebook",
-             "nbgrader.preprocessors.IgnorePattern", "nbconvert.preprocessors.ClearMetadataPreprocessor",
-             "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
-             "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata"]
+#: The course's one autograde pipeline (quick questions marked from plain values; learner HTML sanitised).
+AUTOGRADE = list(AUTOGRADE_PREPROCESSORS)
 
 
 def safe_grading(config, kernel: str | None = "syslead-sandbox"):
