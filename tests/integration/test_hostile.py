@@ -198,7 +198,7 @@ def test_ordinary_learners_score_exactly_as_in_a_course_without_the_bad_submissi
     for learner in ORDINARY:
         assert graded["results"][learner]["success"]
         assert cell_scores(graded["course"], learner) == cell_scores(graded["plain"], learner)
-    assert code_score(graded["course"], "ada") == 2.0
+    assert code_score(graded["course"], "ada") == 3.0
     assert code_score(graded["course"], "cy") == 1.0
     assert code_score(graded["course"], "bo") == 0.0
     # and nothing about them is reported
