@@ -22,7 +22,13 @@ c.Exchange.root = os.environ.get("SYSLEAD_EXCHANGE", os.path.join(here, "exchang
 
 # Collect copies only regular files and folders: a symbolic link in a submission is left out and named in
 # the log, never followed (nbgrader's own collect copies what a link points to).
-c.ExchangeFactory.collect = "syslead.grading.submissions.SafeExchangeCollect"
+# A site-wide nbgrader config (a JupyterHub's, deploy/jupyterhub/nbgrader_config.py, installed in
+# Jupyter's config path) chooses its own collect, which also checks who submitted and refuses links: this
+# file, read after it, must not replace it.
+from jupyter_core.paths import jupyter_config_path  # noqa: E402
+
+if not any(os.path.isfile(os.path.join(d, "nbgrader_config.py")) for d in jupyter_config_path()):
+    c.ExchangeFactory.collect = "syslead.grading.submissions.SafeExchangeCollect"
 
 # Each cell may run this long when nbgrader executes a notebook (validate, autograde).
 c.Execute.timeout = 60
