@@ -46,7 +46,7 @@ class Case:
 #: the rest of the notebook was graded normally.
 CASES: list[Case] = [
     Case("edited-check", "a check cell replaced by `assert True`, with a wrong answer", "graded",
-         "the check is restored from the source and fails: 2 of 3", 3.0, ("restored",)),
+         "the check is restored from the source and fails: 2 of 3", 2.0, ("restored",)),
     Case("deleted-grade-cell", "a check cell deleted", "graded",
          "the check is put back from the source and runs: 3 of 3", 3.0, ("restored",)),
     Case("duplicated-cell", "a check cell pasted twice", "graded",
