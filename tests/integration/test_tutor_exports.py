@@ -6,8 +6,10 @@ numbers are plain decimals. Each LMS layout is checked against its documented im
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -183,7 +185,19 @@ def test_a_bad_out_and_a_full_disk_get_one_sentence(base, monkeypatch, capsys, t
     a_file = tmp_path / "grades.txt"
     a_file.write_text("not a folder")
     assert "is a file, not a folder" in sentence(capsys, "export", "--out", str(a_file))
-    full = tmp_path / "full"
+    full = tmp_path / "full"  # a real full disk: a 64 KiB tmpfs filled up (a link to /dev/full is refused)
     full.mkdir()
-    (full / "grades.csv").symlink_to("/dev/full")  # every write there fails with "no space left on device"
-    assert "The disk is full" in sentence(capsys, "export", "--out", str(full))
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(full)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        fd = os.open(full / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b"x" * 4096):
+                pass
+        except OSError:  # no space left: the disk is full
+            pass
+        finally:
+            os.close(fd)
+        assert "The disk is full" in sentence(capsys, "export", "--out", str(full))
+    finally:
+        subprocess.run(["umount", str(full)], check=True)
