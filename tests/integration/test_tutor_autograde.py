@@ -69,7 +69,7 @@ def test_a_second_run_skips_what_is_graded_and_prints_a_table(base):
     graded = tutor_cohort.copy(tutor_cohort.graded(base), base / "rerun")
     before = recorded(Course.find(graded), ASSIGNMENT)
     out = syslead("autograde", ASSIGNMENT, "--jobs", "2", cwd=graded).stdout
-    assert "0 graded, 5 skipped, 0 failed" in out
+    assert "0 graded, 5 skipped, 0 refused, 0 failed" in out
     assert out.count("already graded (--force grades it again)") == 5
     assert recorded(Course.find(graded), ASSIGNMENT) == before
 
@@ -85,7 +85,7 @@ def test_manual_grades_survive_a_forced_rerun_as_with_nbgrader(base):
         "reflection-channels"][3]
 
     proc = syslead("autograde", ASSIGNMENT, "--force", "--student", student, "--jobs", "2", cwd=ours)
-    assert "1 graded, 0 skipped, 0 failed" in proc.stdout
+    assert "1 graded, 0 skipped, 0 refused, 0 failed" in proc.stdout
     nbgrader("autograde", ASSIGNMENT, "--force", "--student", student, cwd=theirs)
 
     with Course.find(ours).gradebook() as gb:
