@@ -95,5 +95,5 @@ def test_parallel_autograde_on_postgresql_matches_serial_nbgrader(tmp_path_facto
     run([str(BIN / "syslead"), "autograde", ASSIGNMENT, "--force", "--student", student], cwd=parallel)
     with Course.find(parallel).gradebook() as gb:
         grade = gb.find_grade("reflection-system", ASSIGNMENT, ASSIGNMENT, student)
-        assert grade.manual_score == 2.5 and grade.needs_manual_grade
+        assert grade.manual_score == 2.5 and not grade.needs_manual_grade  # answer unchanged: it stays graded
     assert list((parallel / "backups").glob("gradebook-*.db")), "no backup of the PostgreSQL gradebook"
