@@ -40,6 +40,10 @@ COMMANDS: dict[str, str] = {
     "publish": "syslead.tutor.publish",
 }
 
+#: commands whose module is in the learners' copy but which only a tutor needs: listed only where the
+#: tutor's tools (``syslead.tutor``) are installed, so the learners' copy offers ``journal`` alone.
+TUTOR_ONLY = {"tutor-mode"}
+
 
 def present(module_name: str) -> bool:
     """Whether the command's module is in this install: the learners' copy (``syslead publish``) has no
@@ -93,7 +97,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"syslead {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
-        if not present(module_name):
+        if not present(module_name) or (name in TUTOR_ONLY and not present("syslead.tutor")):
             continue
         text = help_line(module_name)
         command = sub.add_parser(name, help=text, description=text)
