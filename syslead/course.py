@@ -6,7 +6,9 @@ notebooks, titles, minutes, objectives, graded cells, the journal's order or the
 reads them from here, never from code.
 
 Where the manifest is found: the path given; else the nearest ``course.yml`` in the working folder or
-one of its parents (a course checkout, or a tutor's course root); else the copy the installed package
+one of its parents that is a course folder, one that also holds ``notebooks/``, ``release/`` or
+``source/`` (a course checkout, a learners' copy, or a tutor's course root: a stray ``course.yml`` in
+``/tmp`` or a home folder is not taken for the course); else the copy the installed package
 carries (a learner who only has the package), or the checkout an editable install points at.
 
 :func:`check_notebooks` compares the manifest with the source notebooks (graded cells, their kinds and
@@ -175,12 +177,21 @@ class Course:
         return None
 
 
+#: a folder with course.yml and one of these is a course: a checkout, a learners' copy, a course root.
+COURSE_FOLDERS = ("notebooks", "release", "source")
+
+
+def is_course_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a course's own folder (its course.yml sits beside its notebooks)."""
+    return any((folder / name).is_dir() for name in COURSE_FOLDERS)
+
+
 def find_manifest(start: Path | None = None) -> Path:
     """The course.yml that applies here (see the module's docstring for the order)."""
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / FILE_NAME
-        if candidate.is_file():
+        if candidate.is_file() and is_course_folder(folder):
             return candidate
     package = Path(__file__).resolve().parent
     for candidate in (package / FILE_NAME, package.parent / FILE_NAME):  # a wheel's copy; an editable checkout

@@ -242,3 +242,14 @@ def test_nbgraders_course_id_is_the_manifests():
     from syslead.tutor.course import load_config
 
     assert load_config(ROOT).CourseDirectory.course_id == COURSE.id
+
+
+def test_a_stray_course_yml_above_the_working_folder_is_not_taken_for_the_course(tmp_path):
+    from syslead.course import find_manifest
+
+    shutil.copy(ROOT / "course.yml", tmp_path / "course.yml")  # a stray copy, as in /tmp or a home folder
+    work = tmp_path / "somewhere" / "else"
+    work.mkdir(parents=True)
+    assert find_manifest(work) != tmp_path / "course.yml"
+    (tmp_path / "notebooks").mkdir()  # now it is a course folder (a learners' copy has notebooks/ beside it)
+    assert find_manifest(work) == tmp_path / "course.yml"
