@@ -64,9 +64,11 @@ AUTOGRADE_PREPROCESSORS: tuple[str, ...] = (
     "nbgrader.preprocessors.CheckCellMetadata",
 )
 
-#: nbgrader's feedback pipeline with its own ClearHiddenTests and ClearMarkScheme (nbgrader #917).
+#: nbgrader's feedback pipeline with its own ClearHiddenTests and ClearMarkScheme (nbgrader #917), and
+#: syslead's LateNotice (syslead/tutor/late.py), which opens a late submission's feedback with its penalty.
 FEEDBACK_PREPROCESSORS: tuple[str, ...] = (
     "nbgrader.preprocessors.GetGrades",
+    "syslead.tutor.late.LateNotice",  # a late submission's feedback states the deadline, rule and penalty
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.ClearMarkScheme",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",

@@ -128,3 +128,83 @@ def set_due_date(course, assignment: str) -> None:
     with course.gradebook() as gb:
         if gb.find_assignment(assignment).duedate != due:
             gb.update_or_create_assignment(assignment, duedate=due)
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _hours(seconds: float) -> str:
+    hours = seconds / 3600
+    return f"{hours:.0f}" if abs(hours - round(hours)) < 0.05 else f"{hours:.1f}"
+
+
+def notice(*, seconds_late: float, due, policy: dict, extension: float, penalty_points: float) -> str | None:
+    """The sentence a learner's feedback gives about lateness; None when the work was on time."""
+    if not seconds_late or seconds_late <= 0 or due is None:
+        return None
+    plural = "s" if penalty_points != 1 else ""
+    text = f"Submitted {_hours(seconds_late)} hours after the deadline ({_when(due)})"
+    if extension:
+        import datetime as dt
+
+        extended = due + dt.timedelta(hours=extension)
+        beyond = seconds_late - 3600 * extension
+        if beyond <= 0:
+            return (text + f", within your extension of {extension:g} hours (extended deadline {_when(extended)}): "
+                    "on time, no penalty.")
+        text += (f", {_hours(beyond)} hours after your extended deadline ({_when(extended)}, an extension of "
+                 f"{extension:g} hours)")
+    return text + f"; late policy: {describe(policy)}; penalty: {penalty_points:g} point{plural}."
+
+
+def _notice_class():
+    from nbgrader.preprocessors import NbGraderPreprocessor
+
+    class LateNotice(NbGraderPreprocessor):
+        """generate_feedback: a late submission's feedback opens with one plain sentence, when it was
+        submitted against the deadline (and the learner's extended deadline), the rule and the points taken
+        off, all read from the gradebook (nbgrader.api) and the manifest. On-time work says nothing."""
+
+        def preprocess(self, nb, resources):
+            import nbformat
+            from nbgrader.api import Gradebook, MissingEntry
+
+            info = resources.get("nbgrader", {}) if resources else {}
+            if not info.get("db_url"):
+                return nb, resources
+            with Gradebook(info["db_url"]) as gb:
+                try:
+                    sub = gb.find_submission(info["assignment"], info["student"])
+                    nb_sub = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+                except MissingEntry:
+                    return nb, resources
+                seconds, due = sub.total_seconds_late, sub.duedate
+                points = nb_sub.late_submission_penalty or 0.0
+            if not seconds or seconds <= 0:
+                return nb, resources
+            policy, extension = {}, 0.0
+            from syslead.tutor.course import Course
+
+            root = getattr(getattr(self.config, "CourseDirectory", None), "root", None) or "."
+            manifest = Course(__import__("pathlib").Path(root), None).manifest()
+            if manifest is not None:
+                policy = dict(manifest.late_policy or {})
+                extension = extension_hours(manifest.extensions or {}, info["student"], info["assignment"])
+            sentence = notice(seconds_late=seconds, due=due, policy=policy, extension=extension,
+                              penalty_points=points)
+            if sentence:
+                cell = nbformat.v4.new_markdown_cell(f"**Late work.** {sentence}")
+                cell.metadata["syslead"] = {"late_notice": True}
+                nb.cells.insert(0, cell)
+                resources["nbgrader"]["late_notice"] = sentence
+            return nb, resources
+
+    return LateNotice
+
+
+def __getattr__(name: str):  # nbgrader's preprocessors are slow to import: built on first use
+    if name == "LateNotice":
+        globals()["LateNotice"] = _notice_class()
+        return globals()["LateNotice"]
+    raise AttributeError(name)

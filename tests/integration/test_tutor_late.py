@@ -10,7 +10,10 @@ import datetime as dt
 import pytest
 import tutor_cohort
 import yaml
-from conftest import ROOT
+import html
+import re
+
+from conftest import ROOT, nbgrader
 from tutor_cohort import ASSIGNMENT
 
 from syslead.errors import CourseError
@@ -34,6 +37,13 @@ def test_the_rules():
     assert late.extension_hours({"ann": {"all": 24}}, "ann", ASSIGNMENT) == 24
     assert late.extension_hours({"ann": {"all": 24}}, "bob", ASSIGNMENT) == 0
     assert late.describe({"percent_per_day": 10, "max_percent": 50}) == "10% of the points per day late, at most 50%"
+    said = late.notice(seconds_late=63 * hour, due=DUE, policy={"per_hour": 1}, extension=60, penalty_points=3)
+    assert said == ("Submitted 63 hours after the deadline (2026-02-02 17:00 UTC), 3 hours after your extended "
+                    "deadline (2026-02-05 05:00 UTC, an extension of 60 hours); late policy: 1 point per hour late; "
+                    "penalty: 3 points.")
+    assert late.notice(seconds_late=0, due=DUE, policy={"per_hour": 1}, extension=0, penalty_points=0) is None
+    assert "on time, no penalty" in late.notice(seconds_late=63 * hour, due=DUE, policy={"per_hour": 1},
+                                                extension=72, penalty_points=0)
     for bad in ({"per_hour": 1, "percent_per_day": 5}, {"per_week": 1}, {"per_hour": -1}):
         with pytest.raises(CourseError):
             late.check_policy(bad)
@@ -116,3 +126,48 @@ def test_a_bad_rule_is_one_sentence_before_anything_is_graded(base):
     with pytest.raises(CourseError, match="should have one rule"):
         autograde(ASSIGNMENT, course=Course.find(course), jobs=1, progress=False, quiet=True, students=[latecomer])
     assert not (course / "autograded").exists() or not any((course / "autograded").iterdir())
+
+
+def feedback_text(course, student):
+    """The words of a learner's feedback HTML files (tags and spacing folded)."""
+    files = sorted((course / "feedback" / student / ASSIGNMENT).glob("*.html"))
+    assert files, f"no feedback for {student}"
+    return [re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", f.read_text(encoding="utf-8"))))
+            for f in files]
+
+
+@pytest.mark.slow
+def test_the_feedback_states_the_penalty_and_on_time_work_says_nothing(base):
+    """Real autograde, then real ``nbgrader generate_feedback``: the late learner's feedback opens with the
+    sentence, with the deadline, the rule and the points from the gradebook; the on-time learner's has none."""
+    policy = {"percent_per_day": 10, "max_percent": 50}
+    course, latecomer, on_time = setup_course(base, "feedback", policy=policy)
+    autograde(ASSIGNMENT, course=Course.find(course), jobs=2, progress=False, quiet=True,
+              students=[latecomer, on_time])
+    nbgrader("generate_feedback", ASSIGNMENT, cwd=course)
+    with Course.find(course).gradebook() as gb:
+        points = [nb.late_submission_penalty or 0 for nb in gb.find_submission(ASSIGNMENT, latecomer).notebooks]
+        raw = sum(nb.score for nb in gb.find_submission(ASSIGNMENT, latecomer).notebooks)
+        max_score = gb.find_assignment(ASSIGNMENT).max_score
+    assert sum(points) == pytest.approx(min(raw, 0.3 * max_score))  # what autograde took off, no more
+    for text in feedback_text(course, latecomer):
+        found = re.search(r"Submitted 63 hours after the deadline \(2026-02-02 17:00 UTC\); late policy: "
+                          r"10% of the points per day late, at most 50%; penalty: ([0-9.]+) points?\.", text)
+        assert found, text[:400]
+        assert float(found.group(1)) in [pytest.approx(p) for p in points]
+    for text in feedback_text(course, on_time):
+        assert "Submitted" not in text and "late policy" not in text and "Late work" not in text
+
+
+@pytest.mark.slow
+def test_the_feedback_names_the_extended_deadline(base):
+    course, latecomer, _ = setup_course(base, "feedback-extension", policy={"per_hour": 0.1})
+    data = yaml.safe_load((course / "course.yml").read_text())
+    data["extensions"] = {latecomer: {ASSIGNMENT: 60}}
+    (course / "course.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    autograde(ASSIGNMENT, course=Course.find(course), jobs=1, progress=False, quiet=True, students=[latecomer])
+    nbgrader("generate_feedback", ASSIGNMENT, "--student", latecomer, cwd=course)
+    for text in feedback_text(course, latecomer):
+        assert re.search(r"Submitted 63 hours after the deadline \(2026-02-02 17:00 UTC\), 3 hours after your "
+                         r"extended deadline \(2026-02-05 05:00 UTC, an extension of 60 hours\); late policy: "
+                         r"0.1 points per hour late; penalty: [0-9.]+ points?\.", text), text[:400]
