@@ -14,6 +14,8 @@ functions, so there is one SQL join over nbgrader's tables and one rule for a ce
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
 
 from syslead.tutor.course import Course
@@ -47,8 +49,37 @@ class GradeRow:
         return cell_score(self.auto_score, self.manual_score, self.extra_credit, self.needs_manual_grade)
 
 
+_REQUEST: contextvars.ContextVar[dict | None] = contextvars.ContextVar("syslead_request_cache", default=None)
+
+
+@contextlib.contextmanager
+def request_cache():
+    """Within this block (one page request that only reads), the gradebook's grades, the questions and the
+    comments are read once and reused: the grading page asks for them several times per request."""
+    token = _REQUEST.set({})
+    try:
+        yield
+    finally:
+        _REQUEST.reset(token)
+
+
+def cached(key: tuple, compute):
+    """``compute()``, once per :func:`request_cache` block for ``key`` (every time outside one)."""
+    store = _REQUEST.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
 def grades(course: Course, assignment: str | None = None) -> list[GradeRow]:
-    """Every grade in the gradebook (of ``assignment`` when given), in one query."""
+    """Every grade in the gradebook (of ``assignment`` when given), in one query (one per request within
+    :func:`request_cache`)."""
+    return list(cached(("grades", str(course.root), assignment), lambda: _grades(course, assignment)))
+
+
+def _grades(course: Course, assignment: str | None = None) -> list[GradeRow]:
     from nbgrader.api import Assignment, Grade, GradeCell, Notebook, SubmittedAssignment, SubmittedNotebook
 
     with course.gradebook() as gb:

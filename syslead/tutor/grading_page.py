@@ -102,6 +102,13 @@ def entries(course, assignment: str, grade_id: str, *, anonymise: bool = True, o
 
 
 def _comments(course, assignment: str, grade_id: str) -> dict[str, str]:
+    from syslead.tutor.gradebook import cached
+
+    return dict(cached(("comments", str(course.root), assignment, grade_id),
+                       lambda: _read_comments(course, assignment, grade_id)))
+
+
+def _read_comments(course, assignment: str, grade_id: str) -> dict[str, str]:
     from nbgrader.api import Assignment, Comment, SolutionCell, SubmittedAssignment, SubmittedNotebook
 
     with course.gradebook() as gb:
@@ -198,6 +205,12 @@ class IndexHandler(_Base):
 class QuestionHandler(_Base):
     @tornado.web.authenticated
     def get(self, assignment: str, grade_id: str):
+        from syslead.tutor.gradebook import request_cache
+
+        with request_cache():  # one read of the grades, questions and comments for the whole page
+            self._get(assignment, grade_id)
+
+    def _get(self, assignment: str, grade_id: str):
         from syslead.tutor import moderation
         from syslead.tutor.render import markdown_html
 
@@ -214,6 +227,7 @@ class QuestionHandler(_Base):
             marks = moderation.marks(course, assignment, grade_id)
             for e in data:  # blind: the first marker's score and comment are not shown
                 e.score = marks.get(e.grade)
+                e.manual_score = None
                 e.graded = e.grade in marks
                 e.comment = ""
         self.render_page(

@@ -85,7 +85,14 @@ def is_manually_graded(cell: dict) -> bool:
 
 
 def questions(course: Course, assignment: str) -> list[Question]:
-    """The manually graded questions of an assignment, read from its source notebooks."""
+    """The manually graded questions of an assignment, read from its source notebooks (once per request
+    within gradebook.request_cache)."""
+    from syslead.tutor.gradebook import cached
+
+    return list(cached(("questions", str(course.root), assignment), lambda: _questions(course, assignment)))
+
+
+def _questions(course: Course, assignment: str) -> list[Question]:
     folder = course.folder("source") / assignment
     found = []
     for path in sorted(folder.glob("*.ipynb")):

@@ -304,3 +304,81 @@ def dismiss_news(page) -> None:
         return
     ask.get_by_role("button", name="No", exact=True).click()
     ask.wait_for(state="detached")
+
+
+def test_a_second_marker_moderates_a_sample_blind(tmp_path_factory, chromium):  # noqa: F811
+    """Moderation in a real browser: with first marks in the gradebook, a second marker opens
+    ``?marker=second``, sees only the sample and none of the first marks, grades it with the keys; the first
+    marker's page then lists the answers a level or more apart and Cohen's kappa, which agrees with one
+    computed here from the gradebook and moderation.db; the first marks are unchanged."""
+    import sqlite3
+
+    import tutor_cohort
+
+    from syslead.tutor import moderation
+    from syslead.tutor.course import Course
+    from syslead.tutor.gradebook import grades, save_grade
+    from syslead.tutor.kember import score_level
+    from syslead.tutor.reflections import anonymiser
+
+    home = tmp_path_factory.mktemp("moderation")
+    course = tutor_cohort.copy(tutor_cohort.graded(home), home / "course")
+    assignment, grade_id = tutor_cohort.ASSIGNMENT, "reflection-channels"
+    c = Course.find(course)
+    rows = sorted((g for g in grades(c, assignment) if g.cell == grade_id), key=lambda g: g.student)
+    points = rows[0].max_score
+    for i, g in enumerate(rows):  # the first marker's marks: levels 1..4 in turn
+        save_grade(c, g.grade_id, manual_score=float(1 + i % 4), manual_comment=f"first marker {i}", graded=True)
+    first = {g.student: (g.manual_score, g.needs_manual_grade) for g in grades(c, assignment) if g.cell == grade_id}
+    first_comments = sorted(f"first marker {i}" for i in range(len(rows)))
+    sample = moderation.sample(c, assignment, grade_id)
+    code = anonymiser(c)
+    console = Console()
+    page = new_page(chromium, console)
+    given: dict[str, float] = {}
+    with lab_server(course, home, learner=False, extra=GRADING_EXTENSION) as lab:
+        page.goto(lab.url(f"syslead/grade/{assignment}/{grade_id}?marker=second"))
+        page.locator("#learner").wait_for()
+        entries = json.loads(page.locator("#entries").inner_text())
+        assert sorted(e["learner"] for e in entries) == sorted(code(s) for s in sample)  # the sample only
+        # blind: no first mark, in the data or on screen
+        assert all(e["score"] is None and e["manual_score"] is None and not e["graded"] and e["comment"] == ""
+                   for e in entries)
+        text = page.content()
+        assert not any(c_ in text for c_ in first_comments) and page.locator("#agreement").count() == 0
+        for _ in range(len(entries)):
+            page.keyboard.press("k")
+        for i in range(len(entries)):
+            who = page.locator("#learner").inner_text()
+            assert page.locator(".levels button[aria-pressed='true']").count() == 0  # no first mark shown
+            level = str(4 - i % 4)  # against the first marker's 1..4: some agree, some a level or more apart
+            page.keyboard.press(level)
+            page.keyboard.press("g")
+            given[who] = float(level)
+            wait_until(page, lambda who=who: page.locator("#learner").inner_text() != who
+                       or page.locator("#message").inner_text().startswith("Saved"))
+        page.locator("#progress", has_text=f"{len(entries)} of {len(entries)} second-marked").wait_for()
+        page.goto(lab.url(f"syslead/grade/{assignment}/{grade_id}"))  # the first marker's page: the agreement
+        agreement = page.locator("#agreement").inner_text()
+        differ = {tuple(r.locator("td").all_inner_texts()) for r in page.locator("table.differ tr").all()
+                  if r.locator("td").count()}
+    # an independent kappa from the gradebook's first marks and moderation.db's second marks
+    con = sqlite3.connect(moderation.path(c))
+    second = dict(con.execute("select student, score from second_marks where cell = ?", (grade_id,)))
+    con.close()
+    assert {code(s): v for s, v in second.items()} == given and set(second) == sample
+    pairs = [(score_level(first[s][0], points), score_level(second[s], points)) for s in sorted(second)]
+    n = len(pairs)
+    p_o = sum(a == b for a, b in pairs) / n
+    cats = {x for p in pairs for x in p}
+    p_e = sum(sum(a == k for a, _ in pairs) / n * sum(b == k for _, b in pairs) / n for k in cats)
+    kappa = (p_o - p_e) / (1 - p_e)
+    assert f"Cohen's kappa {kappa:.2f}" in " ".join(agreement.split())
+    assert f"{n} answers marked by both; {sum(a == b for a, b in pairs)} at the same level" in agreement
+    apart = {code(s) for s in second if abs(int(score_level(first[s][0], points)) - int(score_level(second[s], points))) >= 1}
+    assert {d[0] for d in differ} == apart and apart
+    # the first marker's grades are as they were
+    assert {g.student: (g.manual_score, g.needs_manual_grade)
+            for g in grades(c, assignment) if g.cell == grade_id} == first
+    unexpected = [e for e in console.errors if not OFFLINE_ONLY.search(e)]
+    assert unexpected == [], "JavaScript errors in the console:\n" + "\n".join(unexpected)
