@@ -6,13 +6,12 @@ is 63 hours late."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 import tutor_cohort
 import yaml
-import html
-import re
-
 from conftest import ROOT, nbgrader
 from tutor_cohort import ASSIGNMENT
 
