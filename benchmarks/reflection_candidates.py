@@ -167,6 +167,70 @@ def distilled(dims=256, C=10.0, with_tfidf=True):
     return fit
 
 
+def with_naive_bayes(weight=0.5, alpha=0.3):
+    """The shipped model's probabilities averaged with a complement naive Bayes over the same TF-IDF
+    features (fitted on the same fold): ``(1 - weight) * shipped + weight * naive Bayes``."""
+
+    def fit(table):
+        from sklearn.naive_bayes import ComplementNB
+
+        model = build.prune(build.fit(list(table["sentence"]), list(table["stage"]), list(table["around"])))
+        y = np.array([LABELS.index(s) for s in table["stage"]])
+        nb = ComplementNB(alpha=alpha).fit(build.design(model, table["sentence"], table["around"]), y)
+        size = len(build.dumps(model).encode("utf-8")) + nb.feature_log_prob_.size * 4
+
+        def proba(rows):
+            out = []
+            for s, c in zip(rows["sentence"], rows["around"], strict=True):  # one at a time, as at run time
+                q = np.zeros(len(LABELS))
+                q[nb.classes_] = nb.predict_proba(build.design(model, [s], [c]))[0]
+                out.append((1 - weight) * model.probabilities(s, c) + weight * q)
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
+def weak_stages_weighted(factor=1.5, weak=("evaluation", "conclusion", "action plan")):
+    """The shipped model with balanced class weights (from the training fold's counts) multiplied by
+    ``factor`` for the weakest stages."""
+
+    def fit(table):
+        counts = np.bincount([LABELS.index(s) for s in table["stage"]], minlength=len(LABELS))
+        weights = {i: len(table) / (len(LABELS) * c) * (factor if LABELS[i] in weak else 1.0)
+                   for i, c in enumerate(counts) if c}
+        return tfidf(class_weight=weights)(table)
+
+    return fit
+
+
+def modified_huber(alpha=1e-4):
+    """A linear classifier with the modified Huber loss (scikit-learn's SGDClassifier, balanced classes,
+    seed 0) over the shipped model's TF-IDF features, fitted on the same fold; its own probabilities."""
+
+    def fit(table):
+        from sklearn.linear_model import SGDClassifier
+
+        model = build.prune(build.fit(list(table["sentence"]), list(table["stage"]), list(table["around"])))
+        y = np.array([LABELS.index(s) for s in table["stage"]])
+        sgd = SGDClassifier(loss="modified_huber", alpha=alpha, class_weight="balanced", max_iter=50,
+                            tol=None, random_state=0).fit(build.design(model, table["sentence"], table["around"]), y)
+        size = len(build.dumps(model).encode("utf-8"))
+
+        def proba(rows):
+            out = []
+            for s, c in zip(rows["sentence"], rows["around"], strict=True):
+                q = np.zeros(len(LABELS))
+                q[sgd.classes_] = sgd.predict_proba(build.design(model, [s], [c]))[0]
+                out.append(q)
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
 S = build.SETTINGS
 CANDIDATES = {  # in the order they run: the shipped one first, then the comparisons
     "majority class": majority,
@@ -181,6 +245,9 @@ CANDIDATES = {  # in the order they run: the shipped one first, then the compari
     "shipped, C = 10": tfidf(C=10.0),
     "shipped, classes unweighted": tfidf(class_weight=False),
     "shipped, letter groups 1.0, context 0.3": tfidf(blocks={**S["blocks"], "c": 1.0, "x": 0.3}),
+    "shipped + complement naive Bayes (probabilities averaged, 0.3)": with_naive_bayes(weight=0.3),
+    "shipped, evaluation / conclusion / action plan weighted 1.5 x balanced": weak_stages_weighted(1.5),
+    "modified Huber (SGD) on the shipped features": modified_huber(),
 }
 SHIPPED = "+ context (0.15): shipped"
 
