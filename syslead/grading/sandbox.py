@@ -580,6 +580,12 @@ def kernel_main(argv: list[str]) -> None:
     signal.signal(signal.SIGXCPU, on_cpu)
     app = IPKernelApp.instance()
     app.initialize(argv)
+    # Every message is copied into ZeroMQ. A frame over Session.copy_threshold (64 KB: a chart) would be sent
+    # without copying, which starts pyzmq's garbage-collector thread on first use; once the learner's code
+    # has used up the process limit (threads count too), that thread cannot start, the message is cut after
+    # its first frames, and the next message is glued onto it: nbclient sees an invalid signature and the
+    # notebook fails. Copying needs no thread.
+    app.session.copy_threshold = sys.maxsize
     shell = app.kernel.shell
     shell.events.register("pre_execute", lambda *_: state.update(running=True))
     shell.events.register("post_execute", lambda *_: state.update(running=False))

@@ -206,13 +206,16 @@ def test_no_other_process_is_visible_and_every_process_dies_with_the_kernel(who,
     daemons = ("import subprocess, sys\nsubprocess.run([sys.executable, '-c', \"import subprocess; [subprocess.Popen("
                f"['sleep', '{marker}'], start_new_session=True) for _ in range(5)]\"])")
     others = f"import os\nprint(len([p for p in os.listdir('/proc') if p.isdigit()]))\nos.kill({os.getpid()}, 0)"
-    cells = run(who, tutor, prefixes, [daemons, bomb, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+    # with the process limit used up (threads count too), a message over 64 KB (a chart) still arrives whole
+    big = "print('big', 'x' * 200_000)"
+    cells = run(who, tutor, prefixes, [daemons, bomb, big, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
                                        others, "print('still here')"], course, SYSLEAD_SANDBOX_PROCESSES=40)["cells"]
     assert error(cells[0]) is None
     assert error(cells[1])[0] == "BlockingIOError"
     assert 0 < int(text(cells[1]).split()[-1]) < 40
-    assert error(cells[3])[0] == "ProcessLookupError"  # the grader is not in its PID namespace
-    assert "still here" in text(cells[4])
+    assert text(cells[2]).count("x") == 200_000
+    assert error(cells[4])[0] == "ProcessLookupError"  # the grader is not in its PID namespace
+    assert "still here" in text(cells[5])
     left = [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", marker]]
     assert left == []  # by design: the PID namespace died with the kernel
     record = records(course)[-1]
