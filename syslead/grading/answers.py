@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import html
 import re
 from dataclasses import dataclass
 
@@ -45,6 +46,7 @@ from syslead.learner.checks import (
     is_right,
     name_error_sentence,
     plain_answer,
+    quoted,
     table_problem,
     validate,
 )
@@ -180,9 +182,11 @@ def grade(question: QuickQuestion, answer_source: str | None) -> Verdict:
     except NotYet as error:
         return Verdict(False, f"✗ {error}")
     why = f" {question.why}" if question.why else ""
+    shown = quoted(canonical)  # the learner's text is repeated only when short and plain (see quoted)
     if is_right(question.kind, canonical, question.answer, question.within):
-        return Verdict(True, f"✓ Right: you answered {canonical!r}.{why}")
-    return Verdict(False, f"✗ Not right: you answered {canonical!r}; the answer is {question.answer!r}.{why}")
+        return Verdict(True, f"✓ Right: you answered {shown}.{why}" if shown else f"✓ Right: your answer is right.{why}")
+    said = f"you answered {shown}" if shown else "your answer is not it"
+    return Verdict(False, f"✗ Not right: {said}; the answer is {question.answer!r}.{why}")
 
 
 def _is(cell: NotebookNode, key: str) -> bool:
@@ -285,7 +289,9 @@ def _preprocessor_class():
                         comment = gb.find_comment(grade_id, info["notebook"], info["assignment"], info["student"])
                     except MissingEntry:
                         continue
-                    comment.auto_comment = message
+                    # nbgrader's feedback renders the comment as markdown, raw HTML included: a capstone
+                    # message can name the learner's own words, so < and > become text
+                    comment.auto_comment = html.escape(message, quote=False)
                 gb.db.commit()
             return nb, resources
 

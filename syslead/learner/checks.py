@@ -183,12 +183,27 @@ def validate(kind: str, value: object, choices: str = "") -> object:
     return text.lower()
 
 
+#: A text answer that may be quoted back: short, letters, digits, spaces and plain punctuation only.
+_QUOTABLE = re.compile(r"[\w ,.'?!-]{1,40}")
+
+
+def quoted(value: object) -> str | None:
+    """``value`` as the grader may repeat it in a verdict (which nbgrader's feedback renders as markdown):
+    a number, or a short text of letters, digits, spaces and plain punctuation; None for anything else
+    (long text, HTML, markdown links), which a verdict calls "your answer" without quoting it."""
+    if type(value) in (int, float, bool) or value is None:
+        text = repr(value)
+        return text if len(text) <= 40 else None
+    if type(value) is str and _QUOTABLE.fullmatch(value):
+        return repr(value)
+    return None
+
+
 def _shown(value: object) -> str:
     if type(value) in (int, float, str, bool) or value is None:
-        text = repr(value)
-    else:
-        text = f"something that is not a plain value ({type(value).__name__})"
-    return text if len(text) <= 40 else text[:39] + "…"
+        return quoted(value) or ("a long number" if type(value) in (int, float) else
+                                 "a text that the grader does not repeat here (it is long, or holds more than letters and plain punctuation)")
+    return f"something that is not a plain value ({type(value).__name__})"
 
 
 def is_right(kind: str, value: object, expected: object, within: float = 0) -> bool:
@@ -295,8 +310,9 @@ def check(name: str, kind: str, choices: str = "", *, answer: object = _MISSING,
     canonical = validate(kind, value, choices)
     _STATE.last = {"name": name, "kind": kind, "value": canonical, "within": within}
     if answer is _MISSING:
-        _say(name, f"✓ Answer recorded: {canonical!r}. It counts when you submit the notebook; your feedback "
-                   f"will say whether it is right.")
+        shown = quoted(canonical)
+        _say(name, (f"✓ Answer recorded: {shown}." if shown else "✓ Answer recorded.") + " It counts when you "
+                   "submit the notebook; your feedback will say whether it is right.")
         return
     if is_right(kind, canonical, answer, within):
         _say(name, "✓ Right." + (f" {why}" if why else ""))

@@ -366,3 +366,22 @@ def test_a_self_paced_check_says_right_or_gives_the_hint_at_once_in_a_kernel():
     outs = run_cells(["levels = 3", checks["levels"], 'absence_answer = "A"', checks["absence_answer"]])
     assert one_line(outs[1]).startswith("✓ Right. 1 + 10 + 100 = 111")
     assert one_line(outs[3]).startswith("✗ Not quite. Hint: In an organisation chart")
+
+
+def test_a_verdict_quotes_only_a_short_plain_answer():
+    """nbgrader's feedback renders the verdict (the answer cell's comment) as markdown, HTML included: the
+    learner's text is quoted back only when it is short and plain."""
+    word = read_check('check("kind", "word")\n### BEGIN HIDDEN TESTS\nexpect("viral", why="W.")\n### END HIDDEN TESTS')
+    letter = read_check('check("pick", "letter", "ABCD")\n### BEGIN HIDDEN TESTS\nexpect("B", why="W.")\n'
+                        '### END HIDDEN TESTS')
+    assert "you answered 'linear'" in grade(word, 'kind = "linear"').message
+    assert "you answered 'viral'" in grade(word, 'kind = "Viral"').message
+    assert "you gave 'E'" in grade(letter, 'pick = "E"').message
+    for hostile in ('<img src=x onerror="alert(1)">', "<script>alert(1)</script>", "[x](javascript:alert(1))",
+                    "a" * 41):
+        for question, name in ((word, "kind"), (letter, "pick")):
+            message = grade(question, f"{name} = {hostile!r}").message
+            assert not grade(question, f"{name} = {hostile!r}").right
+            assert "alert" not in message and "<" not in message and "a" * 41 not in message, message
+            assert "\n" not in message and len(message) < 200
+    assert "your answer is not it; the answer is 'viral'" in grade(word, 'kind = "a few words, <b>bold</b>"').message
