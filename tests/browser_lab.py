@@ -18,6 +18,7 @@ import re
 import shlex
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -252,11 +253,16 @@ def new_page(browser, console: Console | None = None):
 
 
 def screenshot(target, name: str) -> Path:
-    """Save a screenshot into docs/screenshots/ (the README shows the best of them)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
-    target.screenshot(path=str(path))
-    return path
+    """A screenshot: into docs/screenshots/ (the README shows the best of them) only when asked
+    (SYSLEAD_REFRESH_SCREENSHOTS=1), else into a temporary folder, so that a test run never rewrites the
+    tracked images."""
+    if os.environ.get("SYSLEAD_REFRESH_SCREENSHOTS") == "1":
+        folder = SCREENSHOTS
+    else:
+        folder = Path(os.environ.get("SYSLEAD_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="syslead-screenshots-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    target.screenshot(path=str(folder / name))
+    return folder / name
 
 
 # --- JupyterLab, as a person uses it ---------------------------------------------------------------

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
@@ -171,14 +169,8 @@ def test_a_tutor_marks_a_reflection_in_the_formgrader(cohort, chromium):  # noqa
 
 
 def shot(page, name: str) -> Path:
-    """A screenshot: into docs/screenshots/ only when asked (SYSLEAD_REFRESH_SCREENSHOTS=1), else into a
-    temporary folder, so that a test run never rewrites the tracked images."""
-    if os.environ.get("SYSLEAD_REFRESH_SCREENSHOTS") == "1":
-        return screenshot(page, name)
-    folder = Path(os.environ.get("SYSLEAD_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="syslead-screenshots-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / name))
-    return folder / name
+    """A screenshot, tracked only when asked (see browser_lab.screenshot)."""
+    return screenshot(page, name)
 
 
 # --- the grading page (syslead.tutor.grading_page), on the small demo cohort --------------------------------
