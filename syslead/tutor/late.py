@@ -141,7 +141,7 @@ def _hours(seconds: float) -> str:
 
 def notice(*, seconds_late: float, due, policy: dict, extension: float, penalty_points: float) -> str | None:
     """The sentence a learner's feedback gives about lateness; None when the work was on time."""
-    if not seconds_late or seconds_late <= 0 or due is None:
+    if not seconds_late or seconds_late < 0 or due is None:
         return None
     plural = "s" if penalty_points != 1 else ""
     text = f"Submitted {_hours(seconds_late)} hours after the deadline ({_when(due)})"
@@ -167,6 +167,8 @@ def _notice_class():
         off, all read from the gradebook (nbgrader.api) and the manifest. On-time work says nothing."""
 
         def preprocess(self, nb, resources):
+            from pathlib import Path
+
             import nbformat
             from nbgrader.api import Gradebook, MissingEntry
 
@@ -187,7 +189,7 @@ def _notice_class():
             from syslead.tutor.course import Course
 
             root = getattr(getattr(self.config, "CourseDirectory", None), "root", None) or "."
-            manifest = Course(__import__("pathlib").Path(root), None).manifest()
+            manifest = Course(Path(root), None).manifest()
             if manifest is not None:
                 policy = dict(manifest.late_policy or {})
                 extension = extension_hours(manifest.extensions or {}, info["student"], info["assignment"])
