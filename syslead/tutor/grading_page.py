@@ -165,6 +165,13 @@ def progress(course, assignment: str, grade_id: str) -> dict:
 # --- the server extension ----------------------------------------------------------------------------
 
 
+# Our pages run only our own script file (grading.js): no inline script, no event attributes, no plug-ins, no
+# other origin. Learners' answers are sanitised before they reach a page (syslead.tutor.render); this header
+# means that a script that got past the sanitiser would still not run.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+
+
 class _Base(JupyterHandler):
     def course(self):
         from syslead.tutor.course import Course
@@ -178,6 +185,7 @@ class _Base(JupyterHandler):
         context.setdefault("base", self.base_url)
         context.setdefault("xsrf", self.xsrf_token.decode() if isinstance(self.xsrf_token, bytes) else self.xsrf_token)
         self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Security-Policy", PAGE_POLICY)
         self.finish(templates().get_template(name).render(**context))
 
     def write_error(self, status_code, **kwargs):

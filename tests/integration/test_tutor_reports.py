@@ -46,6 +46,9 @@ def test_reflections_page_has_a_section_per_question_with_prompt_scheme_and_ever
     expected = source_prompts_and_schemes()
     assert len(expected) == 3 and text.count("<section ") == 3
     assert "<script" not in text and "src=" not in text  # self-contained
+    # and, opened from disk or served, it forbids every script and every fetch (a belt to nh3's braces)
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', text).group(1)
+    assert "default-src 'none'" in policy and "script-src" not in policy
     import html
 
     for grade_id, (prompt, scheme) in expected.items():
