@@ -562,6 +562,10 @@ CANDIDATES = {  # in the order they run: the shipped one first, then the compari
     "shipped, training sentences weighted by annotator confidence": confidence_weighted(),
     "NB-SVM, ratios counted on presence": nb_svm(binary=True),
     "NB-SVM, C = 10": nb_svm(C=10.0),
+    "NB-SVM, C = 30": nb_svm(C=30.0),
+    "NB-SVM (C = 10) and the two words, letter groups models, probabilities averaged": averaged(
+        nb_svm(C=10.0), words_and_letters()
+    ),
 }
 SHIPPED = "+ context (0.15): shipped"
 
