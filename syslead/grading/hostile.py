@@ -417,6 +417,9 @@ ERRORS = {
     "CellTimeoutError": ("timeout", "a cell ran past the time limit and was stopped"),
     "MemoryError": ("limit", "memory limit hit"),
     "CPUTimeLimit": ("limit", "CPU-time limit hit"),
+    # the sandbox has no network, so a cell that stops with this could not start another process (EAGAIN);
+    # an answer cell's message is replaced by one sentence (syslead.grading.answers), its name is kept
+    "BlockingIOError": ("limit", "process limit hit"),
 }
 MESSAGES = [
     (re.compile(r"Resource temporarily unavailable"), "limit", "process limit hit"),
