@@ -253,3 +253,14 @@ def test_a_stray_course_yml_above_the_working_folder_is_not_taken_for_the_course
     assert find_manifest(work) != tmp_path / "course.yml"
     (tmp_path / "notebooks").mkdir()  # now it is a course folder (a learners' copy has notebooks/ beside it)
     assert find_manifest(work) == tmp_path / "course.yml"
+
+
+def test_every_graded_cell_serves_an_objective_and_every_objective_is_assessed():
+    """Constructive alignment, from the manifest: each graded cell names one of its assignment's objectives,
+    and no objective goes without a graded cell."""
+    course = load_course(ROOT / "course.yml")
+    for a in course.assignments:
+        unnamed = [g.id for g in a.graded if g.objective is None]
+        assert unnamed == [], f"{a.id}: graded cells with no objective: {unnamed}"
+        unassessed = {o.id for o in a.objectives} - {g.objective for g in a.graded}
+        assert unassessed == set(), f"{a.id}: objectives no graded cell serves: {sorted(unassessed)}"
