@@ -38,8 +38,9 @@ if [ ! -x "$PREFIX/bin/python" ]; then
   /usr/bin/python3 -m venv "$PREFIX"
 fi
 "$PREFIX/bin/python" -m pip install --quiet --upgrade pip
+# The exact versions Binder builds (constraints.txt, made from environment.yml).
 # [tutor]: the grading sandbox (bubblewrap), psutil and nh3, for the tutors who grade on the hub.
-"$PREFIX/bin/python" -m pip install --quiet "$JUPYTERHUB_SPEC" "$COURSE_ROOT[tutor]"
+"$PREFIX/bin/python" -m pip install --quiet -c "$COURSE_ROOT/constraints.txt" "$JUPYTERHUB_SPEC" "$COURSE_ROOT[tutor]"
 # The course package itself always from this checkout (same version number, newer code).
 "$PREFIX/bin/python" -m pip install --quiet --no-deps --force-reinstall "$COURSE_ROOT"
 

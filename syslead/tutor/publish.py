@@ -43,7 +43,7 @@ HELP = "write the learners' copy of the course (no answers, mark schemes or tuto
 
 MARKER = ".syslead-publish.json"
 #: The files and folders at the top of the course that learners get as they are.
-TOP_FILES = ("environment.yml", "postBuild", "course.yml", "pyproject.toml", "LICENSE")
+TOP_FILES = ("environment.yml", "constraints.txt", "postBuild", "course.yml", "pyproject.toml", "LICENSE")
 TOP_FOLDERS = ("data", "jupyter-settings")
 #: repo2docker's other configuration files, published when the course has them.
 BINDER_EXTRAS = ("apt.txt", "runtime.txt", "start", "requirements.txt", "binder", ".binder")

@@ -75,6 +75,20 @@ def test_environment_yml_pins_the_versions_the_tests_run_with():
     assert not different, f"environment.yml pins (pinned, installed here): {different}"
 
 
+def test_constraints_file_is_made_from_environment_yml_and_every_install_uses_it():
+    """The tests and the first command install exactly what Binder builds (issue: a new IPython on PyPI
+    turned a fresh clone's CI red while environment.yml still pinned the old one)."""
+    run([sys.executable, str(ROOT / "scripts" / "pins.py"), "--check"], cwd=ROOT)  # fails with its sentence
+    lines = [s for s in (ROOT / "constraints.txt").read_text().splitlines() if s and not s.startswith("#")]
+    pinned = {Requirement(s).name.lower().replace("_", "-"): str(Requirement(s).specifier) for s in lines}
+    conda = {k.replace("_", "-"): v for k, v in conda_requirements().items() if k not in ("python", "pip")}
+    assert pinned == conda
+    from conftest import quick_start
+
+    assert all("pip install -c constraints.txt " in command for command in quick_start())
+    assert '-c "$COURSE_ROOT/constraints.txt"' in (ROOT / "deploy" / "jupyterhub" / "install.sh").read_text()
+
+
 def test_extras_add_the_tutor_browser_and_hub_parts_and_test_has_them_all():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     names = {k: {Requirement(d).name.lower() for d in v} for k, v in extras.items()}

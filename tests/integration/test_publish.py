@@ -122,7 +122,7 @@ def test_the_leak_test_finds_an_answer_that_slipped_in(out, tmp_path):
 def test_the_copy_holds_what_learners_need_and_no_tutor_files(out):
     course = load_course(ROOT / "course.yml")
     top = {p.name for p in out.iterdir()}
-    assert top == {"README.md", "LICENSE", "course.yml", "environment.yml", "postBuild", "pyproject.toml",
+    assert top == {"README.md", "LICENSE", "course.yml", "environment.yml", "constraints.txt", "postBuild", "pyproject.toml",
                    "data", "docs", "jupyter-settings", "notebooks", "release", "syslead", "index.ipynb",
                    "_config.yml", "_toc.yml", ".gitignore", MARKER}
     files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
