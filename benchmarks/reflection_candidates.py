@@ -712,9 +712,16 @@ def claimed(p, threshold, cues=None):
     if cues is None:
         best, top = p.argmax(axis=1), p.max(axis=1)
         return best, np.isin(best, STAGE_IDS) & (top >= threshold)
-    readings = [reflection.decide(row, c, threshold) for row, c in zip(p, cues, strict=True)]
-    best = np.array([LABELS.index(r.label) for r in readings])
-    return best, np.array([r.claimed in reflection.STAGES for r in readings])
+    # the cue rule this benchmark measured (dropped from the advice by benchmarks/reflection_validation.py):
+    # below the threshold, a sentence with a reviewed cue phrase is read as the cue stage the model finds likeliest
+    best, top = p.argmax(axis=1), p.max(axis=1)
+    claim = np.isin(best, STAGE_IDS) & (top >= threshold)
+    best = best.copy()
+    for i, (row, found) in enumerate(zip(p, cues, strict=True)):
+        if top[i] < threshold and found:
+            best[i] = max((LABELS.index(s) for s in found), key=lambda j: row[j])
+            claim[i] = True
+    return best, claim
 
 
 def choose_threshold(p, y, cues=None, target=TARGET_PRECISION):

@@ -8,9 +8,12 @@ Reflective Dataset (CEReD), LINDAT/CLARIAH-CZ, hdl 11372/LRT-3573, Apache-2.0; s
 ``syslead/learner/REFLECTION_MODEL_NOTICE.md``.
 
 Training needs scikit-learn (``pip install ".[build]"``); the shipped model needs numpy only. The
-settings (:data:`SETTINGS`) and the "not sure" threshold are the ones that
-``benchmarks/reflection_candidates.py`` chose by grouped cross-validation. Training is deterministic,
-so the same file gives the same model.
+settings (:data:`SETTINGS`) are the ones ``benchmarks/reflection_candidates.py`` chose by grouped
+cross-validation. The model is fitted on the *development split* of ``benchmarks/reflection_validation.py``
+(every fold but the held-out one), and takes from ``benchmarks/reflection_validation.json`` the per-stage
+thresholds chosen there, the cue phrases validated as evidence, and the precision and coverage measured on
+the held-out split: so the figures the advice quotes are those of this very model on sentences it never
+saw. Run the validation first. Training is deterministic, so the same file gives the same model.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ DEFAULT_OUT = reflection.MODEL_PATH
 
 #: The shipped settings (chosen on grouped 5-fold cross-validation, benchmarks/reflection_candidates.py).
 SETTINGS = {"blocks": {"w": 1.0, "c": 0.5, "cue": 0.5, "x": 0.15}, "chars": (2, 5), "C": 3.0,
-            "class_weight": "balanced", "min_df": 2, "threshold": 0.64}
+            "class_weight": "balanced", "min_df": 2}
 
 
 _MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf]+")
@@ -112,7 +115,7 @@ def fit(sentences, labels, contexts=None, *, blocks=None, chars=None, C=None, cl
         weights[:, label] = lr.coef_[column] if len(lr.classes_) > 2 else 0.0
         bias[label] = lr.intercept_[column]
     model.weights, model.bias = weights, bias
-    model.threshold = s["threshold"] if threshold is None else threshold
+    model.thresholds = {stage: threshold for stage in reflection.STAGES} if threshold is not None else {}
     return model
 
 
@@ -148,16 +151,34 @@ def prune(model: reflection.Model, below: float = 0.0005) -> reflection.Model:
     return model
 
 
-def build(data: str | Path = DEFAULT_DATA) -> reflection.Model:
-    """Train the shipped model on every sentence of ``data``, with its provenance in ``about``."""
-    table = read_table(data)
+VALIDATION = ROOT / "benchmarks" / "reflection_validation.json"
+
+
+def build(data: str | Path = DEFAULT_DATA, validation: str | Path = VALIDATION) -> reflection.Model:
+    """Train the shipped model on the development split of ``data``, with the thresholds, evidence
+    phrases and held-out figures of ``validation``, and its provenance in ``about``."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from reflection_validation import development
+
+    checked = json.loads(Path(validation).read_text(encoding="utf-8"))
+    table = development(read_table(data))
     model = prune(fit(list(table["sentence"]), list(table["stage"]), list(table["around"])))
+    model.thresholds = dict(checked["thresholds"])
+    held = checked["held_out"]
+    model.validated = {"precision": round(held["precision"], 3), "coverage": round(held["coverage"], 3),
+                       "sentences": held["sentences"], "claims": held["claims"],
+                       "precision_90": [round(x, 3) for x in held["precision_90"]],
+                       "method": "benchmarks/reflection_validation.py: held-out split of CEReD's training sentences, "
+                                 "grouped by passage"}
+    model.evidence = {s: [c["phrase"] for c in checked["cue_phrases"] if c["kept"] and c["stage"] == s]
+                      for s in reflection.STAGES}
     model.about = {
         "what": "Gibbs-stage classifier for syslead.learner.reflection: multinomial logistic regression over TF-IDF "
                 "features (words, word pairs, letter groups, cue phrases, neighbouring words); per feature "
                 "[idf, one weight per label in the order of 'labels'], in thousandths.",
         "built_by": "scripts/build_reflection_model.py",
-        "data": "CEReD English training sentences (train.tsv), labels mapped to Gibbs' stages",
+        "data": "CEReD English training sentences (train.tsv), development split (benchmarks/reflection_validation.py), "
+                "labels mapped to Gibbs' stages",
         "data_sha256": hashlib.sha256(Path(data).read_bytes()).hexdigest(),
         "sentences": len(table),
         "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in SETTINGS.items()},

@@ -28,6 +28,9 @@ from syslead.errors import CourseError
 
 FILE_NAME = "course.yml"
 KINDS = ("question", "reflection")
+#: What a reflection asks for (``reflection_kind``); the advice asks only the questions that fit it
+#: (syslead.learner.reflection_advice.KIND_STAGES).
+REFLECTION_KINDS = ("experience", "reading", "plan", "self-rating", "review")
 TOPIC_KEYS = ("subjects", "ideas", "actions")
 _ID = re.compile(r"^\d\d-[a-z0-9]+(-[a-z0-9]+)*$")
 _GRADE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -60,6 +63,7 @@ class Graded:
     answer_cell: str | None = None
     prompt_cell: str | None = None
     demo_topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    reflection_kind: str | None = None  # a reflection's: one of REFLECTION_KINDS
 
 
 @dataclass(frozen=True)
@@ -344,8 +348,14 @@ def _check(p: Path, data: object) -> Course:
                     w.fail(gentry, f"{key} is {value!r}", "give the nbgrader grade_id of that cell")
                 if value is not None and kind != want:
                     w.fail(gentry, f"a {kind} has no {key}", f"remove it, or make the cell a {want}")
+            reflection_kind = g.get("reflection_kind")
+            if kind == "reflection" and reflection_kind not in REFLECTION_KINDS:
+                w.fail(gentry, f"reflection_kind is {reflection_kind!r}",
+                       f"say what the reflection asks for: one of {', '.join(REFLECTION_KINDS)}")
+            if kind != "reflection" and reflection_kind is not None:
+                w.fail(gentry, "a question has no reflection_kind", "remove it, or make the cell a reflection")
             graded.append(Graded(gid, kind, points, objective, g.get("answer_cell"), g.get("prompt_cell"),
-                                 {k: (v if k == "ratings" else tuple(v)) for k, v in topics.items()}))
+                                 {k: (v if k == "ratings" else tuple(v)) for k, v in topics.items()}, reflection_kind))
         due = a.get("due")
         if due is not None:
             due = _parse_due(w, entry, due)

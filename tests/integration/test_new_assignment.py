@@ -123,7 +123,8 @@ ENTRY = {
                  {"title": "Key points", "minutes": 1}],
     "graded": [
         {"id": "check-legs", "kind": "question", "points": 1, "objective": "o1", "answer_cell": "answer-legs"},
-        {"id": "reflection-next", "kind": "reflection", "points": 4, "objective": "o2", "prompt_cell": "prompt-next",
+        {"id": "reflection-next", "kind": "reflection", "reflection_kind": "experience", "points": 4, "objective": "o2",
+         "prompt_cell": "prompt-next",
          "demo_topics": {"subjects": ["the team rota"], "ideas": ["small steps"], "actions": ["ask the team"]}},
     ],
 }
