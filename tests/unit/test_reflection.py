@@ -1,7 +1,7 @@
 """Tests for syslead.learner.reflection: formative feedback on a reflection, on Gibbs' stages.
 
-The rebuild test needs the CEReD training sentences at ../shared/data/cered/train.tsv (beside the
-repository, where CI puts them) and scikit-learn; without them it is skipped, and pytest's summary says
+The rebuild test and the evidence-phrase test need the CEReD training sentences at
+../shared/data/cered/train.tsv (beside the repository, where CI puts them; or the path in SYSLEAD_CERED) and scikit-learn; without them it is skipped, and pytest's summary says
 why. No timing is asserted here beyond a generous bound on 20,000 words (benchmarks/ measure speed).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from syslead.learner import reflection
+from syslead.learner import reflection, reflection_advice
 from syslead.learner.reflection import (
     ADVICE,
     LABELS,
@@ -33,7 +34,7 @@ from syslead.learner.reflection import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-CERED = ROOT.parent / "shared" / "data" / "cered" / "train.tsv"
+CERED = Path(os.environ.get("SYSLEAD_CERED") or ROOT.parent / "shared" / "data" / "cered" / "train.tsv")
 NO_CERED = f"CEReD is not at {CERED}: put train.tsv there (as CI does) to run this test"
 
 REFLECTION = """## What happened
@@ -92,32 +93,74 @@ def test_what_labels_can_gibbs_stage_return():
 def test_does_gibbs_stage_read_plain_examples_as_a_person_would():
     assert gibbs_stage("I felt very nervous and anxious before the meeting.") == "feelings"
     assert gibbs_stage("Next time I will ask the team leads first.") == "action plan"
-    assert gibbs_stage("I realised that the team needed more time to talk it through.") == "conclusion"
+    assert gibbs_stage("I think it failed because nobody was asked.") == "analysis"
     assert gibbs_stage("") == "none"
 
 
-@pytest.mark.parametrize(("sentence", "stage", "cue"), [
-    ("I conclude that the rota was never the real problem.", "conclusion", "I conclude"),
-    ("The good thing was that everyone had read the paper before we met.", "evaluation", "The good thing"),
-])
-def test_are_the_two_cues_a_learner_reported_missing_now_recognised(sentence, stage, cue):
-    assert gibbs_stage(sentence) == stage
+@pytest.mark.parametrize("sentence", ["I learned a lot.", "I conclude that the rota was never the real problem."])
+def test_is_a_lazy_or_unsupported_sentence_not_credited_with_a_stage(sentence):
+    """Issue 25: "I learned a lot" was credited with Conclusion; the cue rule that did it was right 28 % of the time."""
+    assert read_sentence(sentence).claimed == UNSURE
     result = feedback(sentence)
-    assert stage in result.stages
-    assert result.phrases(stage) == [cue]
-    assert f"“{cue}”" in str(result)
+    assert not result.stages
+    assert "can't tell" in str(result)
 
 
 CUE_FILE = json.loads(reflection.CUES_PATH.read_text(encoding="utf-8"))["stages"]
 CUE_CASES = [(stage, phrase, example) for stage in STAGES for phrase, example in CUE_FILE[stage]["cues"]]
+EVIDENCE = reflection.load_model().evidence
+EVIDENCE_CASES = [c for c in CUE_CASES if c[1] in EVIDENCE.get(c[0], ())]
 
 
 @pytest.mark.parametrize(("stage", "phrase", "example"), CUE_CASES, ids=[f"{s}: {p}" for s, p, _ in CUE_CASES])
-def test_is_each_reviewed_cue_recognised_in_a_real_sentence(stage, phrase, example):
+def test_is_each_reviewed_cue_found_in_its_example(stage, phrase, example):
+    """Every reviewed cue is a feature the model sees; it is found in its example sentence."""
+    assert stage in reflection.cue_stages(example)
+    reading = read_sentence(example)
+    assert reading.claimed in (stage, UNSURE, "none") or reading.claimed in STAGES  # a reading, never an error
+
+
+@pytest.mark.parametrize(("stage", "phrase", "example"), EVIDENCE_CASES,
+                         ids=[f"{s}: {p}" for s, p, _ in EVIDENCE_CASES])
+def test_is_each_evidence_phrase_named_in_its_example(stage, phrase, example):
     reading = read_sentence(example)
     assert reading.claimed == stage, f"{example!r} was read as {reading}"
     found = feedback(example).phrases(stage)
     assert any(p.lower().replace("’", "'") == phrase for p in found), f"{phrase!r} not quoted, only {found}"
+    assert f"“{found[0]}” is a usual sign of {stage}" in str(feedback(example))
+
+
+VALIDATION = json.loads((ROOT / "benchmarks" / "reflection_validation.json").read_text(encoding="utf-8"))
+
+
+def test_are_the_evidence_phrases_the_ones_the_validation_kept():
+    kept = {(c["stage"], c["phrase"]) for c in VALIDATION["cue_phrases"] if c["kept"]}
+    assert {(s, p) for s, ps in EVIDENCE.items() for p in ps} == kept
+    for c in VALIDATION["cue_phrases"]:
+        if c["kept"]:
+            assert c["sentences"] >= 10 and c["right"] >= 0.85 * c["sentences"], c
+
+
+def test_is_each_evidence_phrase_right_85_percent_on_the_training_folds():
+    """Recounted from CEReD: of the development-split sentences that hold a phrase the advice names as
+    evidence, at least 85 % carry that phrase's stage (and there are at least 10 of them)."""
+    if not CERED.is_file():
+        pytest.skip(NO_CERED)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from build_reflection_model import read_table
+    from reflection_validation import development
+
+    rows = development(read_table(CERED))
+    words = [[t for t, _, _ in reflection.tokens(s)] for s in rows["sentence"]]
+    assert EVIDENCE and any(EVIDENCE.values())
+    for stage, phrases in EVIDENCE.items():
+        for phrase in phrases:
+            target = tuple(t for t, _, _ in reflection.tokens(phrase))
+            n = len(target)
+            hits = [i for i, w in enumerate(words) if any(tuple(w[j : j + n]) == target for j in range(len(w)))]
+            right = sum(rows["stage"].iloc[i] == stage for i in hits)
+            assert len(hits) >= 10 and right >= 0.85 * len(hits), (phrase, right, len(hits))
 
 
 def test_is_every_cue_a_phrase_a_person_recognises():
@@ -153,17 +196,30 @@ def test_is_the_evidence_never_a_function_word_or_an_emoji_alone():
 
 def test_does_an_unsure_sentence_get_no_stage():
     model = reflection.load_model()
-    assert 0.5 < model.threshold < 1
+    assert set(model.thresholds) == set(STAGES)
+    assert all(t is None or 0.5 <= t < 1 for t in model.thresholds.values())
+    assert model.thresholds == VALIDATION["thresholds"]
     reading = read_sentence("The pupils sat down and the bell rang twice.")
     assert reading.label in LABELS
     assert reading.claimed in (reading.label, UNSURE)
-    unsure = reflection.decide(reflection.np.array([0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1]), [], model.threshold)
-    assert unsure.claimed == UNSURE and unsure.label == "description"
-    cued = reflection.decide(reflection.np.array([0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1]), ["conclusion"], model.threshold)
-    assert cued.claimed == "conclusion" and cued.by_cue
-    sure = reflection.decide(reflection.np.array([0.9, 0.02, 0.02, 0.02, 0.02, 0.01, 0.01]), ["conclusion"],
-                             model.threshold)
-    assert sure.claimed == "description" and not sure.by_cue
+    p = reflection.np.array([0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1])
+    assert reflection.decide(p, {"description": 0.6}).claimed == UNSURE
+    assert reflection.decide(p, {"description": 0.6}).label == "description"
+    sure = reflection.np.array([0.9, 0.02, 0.02, 0.02, 0.02, 0.01, 0.01])
+    assert reflection.decide(sure, {"description": 0.6}).claimed == "description"
+    assert reflection.decide(sure, {"description": None}).claimed == UNSURE  # a stage never claimed
+    plan = reflection.np.array([0.01, 0.01, 0.01, 0.01, 0.01, 0.94, 0.01])
+    assert reflection.decide(plan, model.thresholds).claimed == (
+        "action plan" if model.thresholds["action plan"] is not None else UNSURE)
+
+
+def test_is_the_sentence_itself_left_out_of_its_context():
+    """CEReD's context column holds the sentence; the model was trained on what is around it."""
+    sentence = "I felt nervous before the meeting."
+    around = "We met at nine. It was a long day."
+    assert read_sentence(sentence, "We met at nine. " + sentence + " It was a long day.") == read_sentence(
+        sentence, "We met at nine.  It was a long day.")
+    assert read_sentence(sentence, around).claimed == "feelings"
 
 
 # --- tricky input -------------------------------------------------------------------------------------
@@ -201,7 +257,7 @@ def test_does_an_unforeseen_failure_give_a_sentence_not_a_traceback(monkeypatch)
     def broken(*args, **kwargs):
         raise RuntimeError("model file damaged")
 
-    monkeypatch.setattr(reflection, "load_model", broken)
+    monkeypatch.setattr(reflection_advice, "load_model", broken)
     result = feedback("I felt fine about the meeting today.")
     assert result.notes == (reflection.FAILED,)
     assert "tell your tutor" in str(result) and "tell your tutor" in result._repr_html_()
@@ -217,7 +273,7 @@ def test_are_20000_words_read_in_full():
     result = feedback(TRICKY["20,000 words"])  # benchmarks/bench_reflection.py times this
     assert result.word_count == 28 * 800
     assert len(result.sentences) == 5 * 800
-    assert {"description", "feelings", "conclusion", "action plan"} <= set(result.stages)
+    assert "feelings" in result.stages and result.stages["feelings"][0].phrases == ("I felt", "nervous")
 
 
 # --- markdown and sentences ---------------------------------------------------------------------------
@@ -248,9 +304,15 @@ def test_does_the_word_count_leave_out_markup_code_and_headings():
 
 def test_does_feedback_find_the_stages_of_a_full_reflection_and_quote_its_signals():
     result = feedback(REFLECTION)
-    assert {"description", "feelings", "analysis", "conclusion", "action plan"} <= set(result.stages)
+    assert {"feelings", "analysis"} <= set(result.stages)
     assert "I felt" in result.phrases("feelings")
-    assert "Next time" in result.phrases("action plan")
+    assert "I think" in result.phrases("analysis")
+    text = str(result)
+    for stage, found in result.stages.items():  # every claimed stage quotes the sentence that shows it
+        assert found and all(s.text in reflection.split_sentences(REFLECTION) for s in found)
+        assert f"“{reflection_advice._short(found[0].text)}”" in text
+    for stage in result.missing:  # what it did not recognise, it says it can't tell
+        assert f"{stage[0].upper() + stage[1:]}: it can't tell" in text
     plain = " ".join(REFLECTION.split())
     for stage in result.stages:
         for phrase in result.phrases(stage):
@@ -259,9 +321,9 @@ def test_does_feedback_find_the_stages_of_a_full_reflection_and_quote_its_signal
 
 def test_do_the_questions_lead_to_the_skipped_stages():
     result = feedback("Yesterday I ran the team meeting. I felt nervous and excited.")
-    assert set(result.stages) == {"description", "feelings"}
+    assert set(result.stages) == {"feelings"}
     assert result.questions == tuple(reflection.QUESTIONS[s] for s in
-                                     ("evaluation", "analysis", "conclusion", "action plan"))
+                                     ("description", "evaluation", "analysis", "conclusion", "action plan"))
     text = str(result)
     assert "What would you do differently next time, in your own service?" in text
     for stage in result.missing:
@@ -271,7 +333,7 @@ def test_do_the_questions_lead_to_the_skipped_stages():
 def test_does_the_feedback_say_it_is_a_machine_reading_and_the_tutor_marks():
     for result in (feedback(REFLECTION), feedback(""), feedback("Příště budu lepší, děkuji moc.")):
         assert "machine's reading" in str(result) and "tutor's mark is what counts" in str(result)
-    assert "machine&#x27;s reading" in feedback(REFLECTION)._repr_html_()
+    assert re.search("machine(&#x27;|&#39;)s reading", feedback(REFLECTION)._repr_html_())
     assert ADVICE and STUB  # the names notebooks and the tutor tools import
 
 
@@ -297,7 +359,7 @@ def test_is_learner_text_escaped_in_the_html():
 def test_does_feedback_print_as_plain_text_in_a_terminal():
     text = str(feedback(REFLECTION))
     assert not re.search(r"</?(section|h\d|ul|li|p|strong)\b", text)
-    assert "Stages your text touches:" in text and "Questions to take you further:" in text
+    assert "Stages the machine recognised:" in text and "Questions to take you further:" in text
     assert re.search(r"\d+ words", text)
 
 
@@ -397,7 +459,8 @@ def test_is_the_shipped_model_what_the_build_script_makes(tmp_path):
     rebuilt = json.loads(out.read_text(encoding="utf-8"))
     shipped = json.loads(reflection.MODEL_PATH.read_text(encoding="utf-8"))
     assert rebuilt["about"] == shipped["about"]
-    assert rebuilt["labels"] == shipped["labels"] and rebuilt["threshold"] == shipped["threshold"]
+    assert rebuilt["labels"] == shipped["labels"] and rebuilt["thresholds"] == shipped["thresholds"]
+    assert rebuilt["validated"] == shipped["validated"] and rebuilt["evidence"] == shipped["evidence"]
     assert set(rebuilt["features"]) ^ set(shipped["features"]) <= {f for f in shipped["features"]
                                                                     if max(map(abs, shipped["features"][f][1:])) <= 1}
     # Weights are whole thousandths; allow a few for floating-point differences between machines.
