@@ -164,6 +164,7 @@ def build(data: str | Path = DEFAULT_DATA, validation: str | Path = VALIDATION) 
     table = development(read_table(data))
     model = prune(fit(list(table["sentence"]), list(table["stage"]), list(table["around"])))
     model.thresholds = dict(checked["thresholds"])
+    model.rule = checked.get("rule", "probability")
     held = checked["held_out"]
     model.validated = {"precision": round(held["precision"], 3), "coverage": round(held["coverage"], 3),
                        "sentences": held["sentences"], "claims": held["claims"],

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from syslead.course import Course, delimiters, load_course
 from syslead.errors import CourseError
-from syslead.learner.reflection import ADVICE, STUB, Feedback, feedback
+from syslead.learner.reflection import ADVICE, STUB, Feedback, feedback, kind_of
 
 HELP = "gather your reflections from the course notebooks in a folder into one Markdown and one HTML file"
 
@@ -368,7 +368,7 @@ def collect(folder: str | os.PathLike, course: Course | str | os.PathLike | None
                             f"{_when(best.modified)}), not {others}.")
         for r in best.reflections:
             if r.answered:
-                r.feedback = feedback(r.answer)
+                r.feedback = feedback(r.answer, kind=kind_of(r.grade_id))
     if tutors:
         problems.append(f"Left out {tutors} tutors' cop{'y' if tutors == 1 else 'ies'} of the notebooks (from "
                         f"source/, with mark schemes): the journal quotes only learners' answers.")
@@ -444,7 +444,7 @@ def feedback_lines(fb: Feedback) -> list[str]:
     lines = [f"{words}; your text touches {len(fb.stages)} of Gibbs' 6 stages: {', '.join(_stage_list(fb))}."]
     lines += list(fb.notes)
     if fb.missing:
-        lines.append(f"Not found yet: {', '.join(fb.missing)}.")
+        lines.append(f"The machine could not tell about: {', '.join(fb.missing)}.")
     if fb.questions:
         lines.append("To take it further: " + " ".join(fb.questions))
     return lines

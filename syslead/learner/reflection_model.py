@@ -162,7 +162,8 @@ class Model:
     bias: np.ndarray  # (labels,)
     blocks: dict[str, float]  # block prefix -> weight; a block not listed is not used
     chars: tuple[int, int] = (2, 5)
-    thresholds: dict = field(default_factory=dict)  # label -> the probability it needs to be claimed (None: never)
+    thresholds: dict = field(default_factory=dict)  # label -> the sureness it needs to be claimed (None: never)
+    rule: str = "probability"  # sureness: the best label's "probability", or its "margin" over the second
     about: dict = field(default_factory=dict)
     validated: dict = field(default_factory=dict)  # the figures of benchmarks/reflection_validation.py
     evidence: dict = field(default_factory=dict)  # stage -> the cue phrases validated as evidence of it
@@ -220,6 +221,7 @@ class Model:
             "unit": 0.001,
             "blocks": self.blocks,
             "chars": list(self.chars),
+            "rule": self.rule,
             "thresholds": self.thresholds,
             "validated": self.validated,
             "evidence": self.evidence,
@@ -245,6 +247,7 @@ class Model:
             blocks={k: float(v) for k, v in data["blocks"].items()},
             chars=tuple(data.get("chars", (2, 5))),
             thresholds={k: (None if v is None else float(v)) for k, v in data.get("thresholds", {}).items()},
+            rule=data.get("rule", "probability"),
             about=data.get("about", {}),
             validated=data.get("validated", {}),
             evidence={k: tuple(v) for k, v in data.get("evidence", {}).items()},
@@ -261,8 +264,9 @@ def load_model(path: str | None = None) -> Model:
 @dataclass(frozen=True)
 class Reading:
     """How one sentence is read: its ``label`` (always one of :data:`LABELS`: the model's best guess), the
-    model's probability for that label, and what is ``claimed``: the label when its probability reaches
-    the label's threshold, otherwise :data:`UNSURE` ("not sure")."""
+    model's probability for that label, and what is ``claimed``: the label when the model is sure enough of
+    it (its probability, or its margin over the second label, reaches the label's threshold), otherwise
+    :data:`UNSURE` ("not sure")."""
 
     label: str
     probability: float
@@ -279,17 +283,24 @@ def cue_stages(sentence: str) -> list[str]:
     return [s for s in STAGES if s in found]
 
 
-def decide(p: np.ndarray, thresholds: Mapping[str, float | None], labels: Sequence[str] = LABELS) -> Reading:
-    """The reading from the model's probabilities ``p``: the best label is claimed if its probability
-    reaches its threshold (a stage whose threshold is None is never claimed); otherwise "not sure".
+def decide(p: np.ndarray, thresholds: Mapping[str, float | None], labels: Sequence[str] = LABELS,
+           rule: str = "probability") -> Reading:
+    """The reading from the model's probabilities ``p``: the best label is claimed if the model's sureness
+    (``rule``: its probability, or its margin over the second label) reaches the label's threshold (a stage
+    whose threshold is None is never claimed); otherwise "not sure". "none" needs a probability of
+    :data:`NONE_THRESHOLD`.
 
     There is no cue rule: below the threshold a cue phrase does not make a claim, because on grouped
     folds such claims agreed with the annotators far less often than the goal (benchmarks/reflection_validation.md).
     """
     best = int(np.argmax(p))
     label, probability = labels[best], float(p[best])
-    limit = NONE_THRESHOLD if label == "none" else thresholds.get(label)
-    claimed = label if limit is not None and probability >= limit else UNSURE
+    sure = probability if rule == "probability" or len(p) < 2 else probability - float(np.sort(p)[-2])
+    if label == "none":
+        limit, sure = NONE_THRESHOLD, probability
+    else:
+        limit = thresholds.get(label)
+    claimed = label if limit is not None and sure >= limit else UNSURE
     return Reading(label, probability, claimed)
 
 
@@ -306,7 +317,7 @@ def read_sentence(sentence: str, context: str = "", model: Model | None = None) 
         return Reading("none", 1.0, "none")
     sentence = str(sentence)
     context = _without(sentence, "" if context is None else str(context))
-    return decide(model.probabilities(sentence, context), model.thresholds, model.labels)
+    return decide(model.probabilities(sentence, context), model.thresholds, model.labels, model.rule)
 
 
 def validated() -> dict:

@@ -33,7 +33,7 @@ from syslead.course import delimiters
 from syslead.errors import CourseError
 from syslead.grading.clean import csv_cell
 from syslead.grading.submissions import read_notebook, refused
-from syslead.learner.reflection import STUB, feedback
+from syslead.learner.reflection import STUB, feedback, kind_of
 from syslead.tutor.course import Course, add_course_argument
 
 HELP = "every answer to each reflection side by side, as one HTML page and a CSV (optionally anonymised)"
@@ -175,7 +175,7 @@ def collect(course: Course, assignment: str, *, anonymise: bool = False,
                 text = _text(cell).strip() if cell else ""
                 if text.lstrip("*_ ").startswith(STUB):
                     text = ""
-                read = feedback(text) if text else None
+                read = feedback(text, kind=kind_of(q.grade_id)) if text else None
                 score, needs = grades.get((student, nb_name, q.grade_id), (None, None))
                 q.answers.append(Answer(code(student), text, read.word_count if read else 0,
                                         tuple(read.stages) if read else (), tuple(read.missing) if read else (),
@@ -199,7 +199,7 @@ def _stages(a: Answer) -> str:
         return ""
     if not a.stages:
         return "Gibbs stages: none found"
-    return f"Gibbs stages: {', '.join(a.stages)}; not found: {', '.join(a.missing) or 'none'}"
+    return f"Gibbs stages: {', '.join(a.stages)}; could not tell: {', '.join(a.missing) or 'none'}"
 
 
 def templates():

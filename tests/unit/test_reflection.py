@@ -197,8 +197,8 @@ def test_is_the_evidence_never_a_function_word_or_an_emoji_alone():
 def test_does_an_unsure_sentence_get_no_stage():
     model = reflection.load_model()
     assert set(model.thresholds) == set(STAGES)
-    assert all(t is None or 0.5 <= t < 1 for t in model.thresholds.values())
-    assert model.thresholds == VALIDATION["thresholds"]
+    assert all(t is None or 0 < t < 1 for t in model.thresholds.values())
+    assert model.thresholds == VALIDATION["thresholds"] and model.rule == VALIDATION["rule"]
     reading = read_sentence("The pupils sat down and the bell rang twice.")
     assert reading.label in LABELS
     assert reading.claimed in (reading.label, UNSURE)
@@ -209,7 +209,10 @@ def test_does_an_unsure_sentence_get_no_stage():
     assert reflection.decide(sure, {"description": 0.6}).claimed == "description"
     assert reflection.decide(sure, {"description": None}).claimed == UNSURE  # a stage never claimed
     plan = reflection.np.array([0.01, 0.01, 0.01, 0.01, 0.01, 0.94, 0.01])
-    assert reflection.decide(plan, model.thresholds).claimed == (
+    margin = reflection.np.array([0.45, 0.4, 0.03, 0.03, 0.03, 0.03, 0.03])
+    assert reflection.decide(margin, {"description": 0.3}, rule="probability").claimed == "description"
+    assert reflection.decide(margin, {"description": 0.3}, rule="margin").claimed == UNSURE  # 0.05 apart
+    assert reflection.decide(plan, model.thresholds, rule=model.rule).claimed == (
         "action plan" if model.thresholds["action plan"] is not None else UNSURE)
 
 
@@ -478,3 +481,78 @@ def test_do_the_readme_and_the_docs_show_the_measured_table():
         text = doc.read_text(encoding="utf-8")
         for row in rows:
             assert row in text, f"{doc.name} lacks the measured row {row[:60]!r}"
+
+
+# --- advice that fits the question (issue 25, item 2) and is plain about itself (item 5) ---------------
+
+
+def test_does_every_reflection_in_the_manifest_have_a_kind_the_advice_knows():
+    from syslead.course import REFLECTION_KINDS, load_course
+
+    assert set(reflection.KINDS) == set(REFLECTION_KINDS)
+    course = load_course(ROOT / "course.yml")
+    kinds = {g.id: g.reflection_kind for a in course.assignments for g in a.reflections}
+    assert kinds and all(k in reflection.KINDS for k in kinds.values())
+    assert kinds["reflection-plan"] == "plan" and kinds["reflection-hosting"] == "self-rating"
+    assert reflection.kind_of("reflection-plan") == "plan"
+    assert reflection.kind_of("no-such-cell") == "experience"
+
+
+@pytest.mark.parametrize("kind", reflection.KINDS)
+def test_does_the_advice_ask_only_what_fits_the_kind(kind):
+    for text in ("", "By day 30 I will meet the two team leads. By day 60 we will try the new rota.", REFLECTION):
+        result = feedback(text, kind=kind)
+        asked = {stage for stage, _ in result.asked()}
+        assert asked <= set(reflection.KIND_STAGES[kind]), (kind, asked)
+        assert set(result.missing) <= set(reflection.KIND_STAGES[kind])
+
+
+def test_is_a_90_day_plan_never_asked_how_the_learner_felt():
+    plan = ("By day 30 I will talk to the two locality managers about the shared referral form. By day 60 we "
+            "will try it in one team. By day 90 I will ask the team what changed and decide whether to spread it.")
+    result = feedback(plan, kind="plan")
+    assert reflection.QUESTIONS["feelings"] not in str(result) and "feel" not in " ".join(result.questions).lower()
+    assert reflection.QUESTIONS["feelings"] not in result._repr_html_()
+    assert reflection.QUESTIONS["feelings"] in str(feedback(plan, kind="experience"))
+
+
+def test_does_feedback_on_use_the_kind_in_the_manifest(tmp_path):
+    plan = "By day 30 I will talk to the locality managers. By day 60 we will try the new form in one team."
+    path = _notebook(tmp_path / "04-reading.ipynb", plan)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].metadata["nbgrader"]["grade_id"] = "reflection-plan"
+    nbformat.write(nb, path)
+    result = feedback_on("reflection-plan", notebook=path)
+    assert isinstance(result, Feedback) and result.kind == "plan"
+    assert reflection.QUESTIONS["feelings"] not in result.questions
+
+
+def test_does_the_advice_quote_the_validated_figure_from_the_model_file():
+    """One sentence: a machine's reading, how often it is right (computed from the model file), the tutor counts."""
+    v = reflection.load_model().validated
+    assert v == {**v, "precision": VALIDATION["held_out"]["precision"].__round__(3),
+                 "coverage": VALIDATION["held_out"]["coverage"].__round__(3)}
+    assert reflection.about_the_reading() == ADVICE
+    assert f"right {v['precision']:.0%} of the time" in ADVICE or f"readers {v['precision']:.0%} of the time" in ADVICE
+    assert f"{v['sentences']:,} sentences" in ADVICE
+    assert "machine's reading" in ADVICE and "tutor's mark is what counts" in ADVICE
+    assert ADVICE.count(". ") == 0 and ADVICE.endswith(".")  # one sentence
+    for result in (feedback(REFLECTION), feedback("Fine")):
+        assert str(result).rstrip().endswith(ADVICE)
+
+
+def test_is_no_html_built_from_strings_in_the_reflection_modules():
+    for name in ("reflection.py", "reflection_model.py", "reflection_text.py", "reflection_advice.py"):
+        source = (ROOT / "syslead" / "learner" / name).read_text(encoding="utf-8")
+        assert not re.search(r"[\"'f]<(p|li|ul|ol|h\d|section|strong|em|small)\b", source), name
+        assert "html.escape" not in source, name
+
+
+
+def test_does_the_docs_page_show_the_validation_the_script_wrote():
+    written = (ROOT / "benchmarks" / "reflection_validation.md").read_text(encoding="utf-8").split("\n", 2)[2].strip()
+    page = (ROOT / "docs" / "reflection-feedback.md").read_text(encoding="utf-8")
+    shown = page.split("<!-- reflection-validation: start (copied from benchmarks/reflection_validation.md) -->\n")[1]
+    assert shown.split("\n<!-- reflection-validation: end -->")[0] == written
+    v = reflection.load_model().validated
+    assert f"right {v['precision']:.3f}" in written and f"coverage {v['coverage']:.3f}" in written
