@@ -311,7 +311,7 @@ def test_does_feedback_find_the_stages_of_a_full_reflection_and_quote_its_signal
     assert "I felt" in result.phrases("feelings")
     assert "I think" in result.phrases("analysis")
     text = str(result)
-    for stage, found in result.stages.items():  # every claimed stage quotes the sentence that shows it
+    for found in result.stages.values():  # every claimed stage quotes the sentence that shows it
         assert found and all(s.text in reflection.split_sentences(REFLECTION) for s in found)
         assert f"“{reflection_advice._short(found[0].text)}”" in text
     for stage in result.missing:  # what it did not recognise, it says it can't tell
