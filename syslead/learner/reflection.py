@@ -39,6 +39,7 @@ from syslead.learner.reflection_advice import (  # noqa: F401 - the public names
     ADVICE,
     FAILED,
     KEMBER,
+    KIND_QUESTIONS,
     KIND_STAGES,
     KINDS,
     QUESTIONS,
@@ -47,6 +48,7 @@ from syslead.learner.reflection_advice import (  # noqa: F401 - the public names
     Sentence,
     about_the_reading,
     feedback,
+    question,
 )
 from syslead.learner.reflection_model import (  # noqa: F401 - the public names
     CERED_TO_STAGE,

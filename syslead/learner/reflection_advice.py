@@ -40,6 +40,23 @@ KIND_STAGES: dict[str, tuple[str, ...]] = {
 }
 KINDS = tuple(KIND_STAGES)
 
+#: Where a kind of reflection needs its own wording of a stage's question (otherwise :data:`QUESTIONS`).
+KIND_QUESTIONS: dict[str, dict[str, str]] = {
+    "plan": {
+        "analysis": "Why this plan: which idea from the readings, or what you know of your service, says it will work?",
+        "action plan": "What exactly will you do, with whom and by when, and how will you and others know it has worked?",
+    },
+    "self-rating": {
+        "evaluation": "What evidence from your own work supports your highest and your lowest rating?",
+        "action plan": "Which one practice will you strengthen, and what will you do, with whom and by when?",
+    },
+}
+
+
+def question(stage: str, kind: str = "experience") -> str:
+    """The question asked when a reflection of this kind does not show this stage."""
+    return KIND_QUESTIONS.get(kind, {}).get(stage, QUESTIONS[stage])
+
 
 def about_the_reading() -> str:
     """The one sentence under every piece of advice: a machine's reading, how often it is right (the
@@ -157,7 +174,7 @@ class Feedback:
 
     def asked(self) -> list[tuple[str, str]]:
         """(stage, question) for each question asked."""
-        by_question = {QUESTIONS[s]: s for s in STAGES}
+        by_question = {question(s, self.kind): s for s in STAGES}
         return [(by_question.get(q, ""), q) for q in self.questions]
 
     def missing_lines(self) -> list[str]:
@@ -251,7 +268,7 @@ def _feedback(text: str, source: str, kind: str) -> Feedback:
     words = count_words(sentences)
     if not sentences or words == 0:
         note = ("There is nothing to read yet: write a few sentences in answer to the question, then ask again.")
-        return Feedback(words, (), {}, fits, tuple(QUESTIONS[s] for s in fits[:1]), (note,), source, kind=kind)
+        return Feedback(words, (), {}, fits, tuple(question(s, kind) for s in fits[:1]), (note,), source, kind=kind)
     if not reads_as_english(" ".join(sentences)):
         note = ("This helper reads English only, so it cannot say which of Gibbs' stages your text touches; "
                 "your tutor will read it as written.")
@@ -272,6 +289,6 @@ def _feedback(text: str, source: str, kind: str) -> Feedback:
     hints = _hints(read, missing)
     hinted = {h.stage for h in hints}
     asked = [s for s in missing if s not in hinted] + [s for s in missing if s in hinted]
-    return Feedback(words, read, stages, missing, tuple(QUESTIONS[s] for s in asked), tuple(notes), source,
+    return Feedback(words, read, stages, missing, tuple(question(s, kind) for s in asked), tuple(notes), source,
                     hints, kind=kind)
 

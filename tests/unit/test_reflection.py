@@ -514,6 +514,9 @@ def test_is_a_90_day_plan_never_asked_how_the_learner_felt():
     assert reflection.QUESTIONS["feelings"] not in str(result) and "feel" not in " ".join(result.questions).lower()
     assert reflection.QUESTIONS["feelings"] not in result._repr_html_()
     assert reflection.QUESTIONS["feelings"] in str(feedback(plan, kind="experience"))
+    for stage, _ in result.asked():  # a plan's own wording of its questions
+        assert stage in reflection.KIND_STAGES["plan"]
+    assert reflection.question("action plan", "plan") in result.questions
 
 
 def test_does_feedback_on_use_the_kind_in_the_manifest(tmp_path):
