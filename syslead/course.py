@@ -73,10 +73,11 @@ class Assignment:
     graded: tuple[Graded, ...]
     due: _dt.datetime | None = None
     lms: dict[str, str] = field(default_factory=dict)
+    opening: int = 0  # minutes for the text before the first '## ' heading (title, objectives, how to use it)
 
     @property
     def minutes(self) -> int:
-        return sum(s.minutes for s in self.sections)
+        return self.opening + sum(s.minutes for s in self.sections)
 
     @property
     def reflections(self) -> tuple[Graded, ...]:
@@ -352,11 +353,13 @@ def _check(p: Path, data: object) -> Course:
         lms = a.get("lms") or {}
         if not isinstance(lms, dict):
             w.fail(entry, "'lms' should map names to ids", "write it like  lms: {canvas_assignment_id: '123'}")
+        opening = (_minutes(w, {"minutes": a["opening_minutes"]}, f"{entry}, opening_minutes")
+                   if "opening_minutes" in a else 0)
         assignments.append(Assignment(
             aid, _need(w, a, "title", entry, str, "give the notebook's title"),
             _need(w, a, "reading", entry, str, "give the reading's citation for the course map"),
             _need(w, a, "notebook", entry, str, f"give the .md twin, such as source/{aid}/{aid}.md"),
-            tuple(objectives), tuple(sections), tuple(graded), due, {k: str(v) for k, v in lms.items()}))
+            tuple(objectives), tuple(sections), tuple(graded), due, {k: str(v) for k, v in lms.items()}, opening))
     order = tuple(_need(w, data["journal"], "order", "journal", list,
                         "list the assignment ids in the order the journal shows them"))
     for aid in order:

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-READINGS = ROOT.parent / "shared" / "readings"
+# beside the checkout (/work/main -> /work/shared), or beside the folder of worktrees (/work/wt/i22 -> /work/shared)
+READINGS = next((p / "shared" / "readings" for p in (ROOT.parent, ROOT.parent.parent)
+                 if (p / "shared" / "readings").is_dir()), ROOT.parent / "shared" / "readings")
 RUN = 8
 MAX_QUOTE = 25
 NOTEBOOKS = sorted((ROOT / "source").glob("*/*.md")) + [ROOT / "notebooks" / "00-start-here.md"]
