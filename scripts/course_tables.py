@@ -80,7 +80,7 @@ def times_table(minutes: int, sections: list[tuple[str, int]] | None = None) -> 
     if not sections:
         return f"**Time.** {_minutes(minutes)}."
     rows = [f"**Time.** About {_minutes(minutes)} in all:", "", "| section | minutes |", "|---|---|"]
-    rows += [f"| {title} | {m} |" for title, m in sections]
+    rows += [f"| {title} | {m or 'optional, not counted'} |" for title, m in sections]
     return "\n".join(rows)
 
 

@@ -8,9 +8,11 @@ The rules (a learner who reads and thinks, and does not program):
 - prose is read at ``course.reading_words_per_minute`` in course.yml (150 words a minute): every word a
   learner sees in a markdown cell, the opening text before the first ``## `` heading included, but not the
   tutors' mark schemes (the learner's copy has a stub there), the tables of times or link addresses;
-- each chart (a ``**Figure N.**`` or ``**Table N.**`` caption): CHART minutes to look at it;
+- each chart (a ``**Figure N.**`` or ``**Table N.**`` caption): CHART minutes to look at it, beyond reading
+  its caption (counted as prose);
 - each set of sliders (a cell that calls ``sliders(``): SLIDERS minutes to try the settings it suggests;
-- each quick question (a check cell): QUESTION minutes to work it out and run the two cells;
+- each quick question (a check cell): QUESTION minutes to work it out and run the two cells, beyond reading
+  it (counted as prose);
 - each other code cell that shows a result (not imports, not a scratch cell, not the feedback cell):
   RESULT minutes to run it and read what it prints;
 - each reflection: REFLECTION minutes, the lower end of the 15-20 that writing at Kember's *reflection*
@@ -20,7 +22,7 @@ The rules (a learner who reads and thinks, and does not program):
 - required outside reading: a section's minutes in READING_OUTSIDE (none is required now);
 - the optional section *If you want more* is not counted.
 
-Each section is rounded up to a whole minute. Other engineers' edits change the word counts, so nothing here
+Each section is rounded to the nearest minute, and the whole notebook is rounded up once. Other engineers' edits change the word counts, so nothing here
 pins a number: tests/unit/test_course_times.py recomputes from the notebooks every time.
 """
 
@@ -36,16 +38,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from syslead.course import OPTIONAL_SECTION as OPTIONAL  # noqa: E402
 from syslead.course import Assignment, Course, load_course  # noqa: E402
 
-CHART = 2
+CHART = 1
 SLIDERS = 3
-QUESTION = 3
+QUESTION = 2
 RESULT = 1
 REFLECTION = 15
 EXTRA = {"check-system": 20}  # writing the table of your own system, in the capstone (a non-programmer: 15-25)
 READING_OUTSIDE: dict[tuple[str, str], int] = {}  # (assignment id, section title) -> minutes of required reading
-OPTIONAL = "If you want more"
 OPENING = "(opening: title, objectives, how to use it)"
 
 _TIMES = re.compile(r"<!-- times:start -->.*?<!-- times:end -->", re.S)
@@ -67,13 +69,16 @@ class Part:
     extra: int = 0
     outside: int = 0
 
-    def minutes(self, words_per_minute: int) -> int:
+    def exact(self, words_per_minute: int) -> float:
         if self.title == OPTIONAL:
-            return 0
-        exact = (self.words / words_per_minute + CHART * self.charts + SLIDERS * self.sliders
-                 + QUESTION * self.questions + RESULT * self.results + REFLECTION * self.reflections
-                 + self.extra + self.outside)
-        return math.ceil(exact - 1e-9)
+            return 0.0
+        return (self.words / words_per_minute + CHART * self.charts + SLIDERS * self.sliders
+                + QUESTION * self.questions + RESULT * self.results + REFLECTION * self.reflections
+                + self.extra + self.outside)
+
+    def minutes(self, words_per_minute: int) -> int:
+        """The section's minutes, to the nearest whole minute (a half rounds up)."""
+        return math.floor(self.exact(words_per_minute) + 0.5)
 
     def why(self) -> str:
         bits = [f"{self.words} words"]
@@ -154,6 +159,12 @@ def computed(assignment: Assignment, course: Course) -> dict[str, int]:
     return {p.title: p.minutes(wpm) for p in parts(assignment, course.root)}
 
 
+def computed_total(assignment: Assignment, course: Course) -> int:
+    """The whole notebook's minutes, rounded up once (not the sum of the rounded sections)."""
+    wpm = course.words_per_minute
+    return math.ceil(sum(p.exact(wpm) for p in parts(assignment, course.root)) - 1e-9)
+
+
 def stated(assignment: Assignment) -> dict[str, int]:
     return {OPENING: assignment.opening, **{s.title: s.minutes for s in assignment.sections}}
 
@@ -168,6 +179,9 @@ def shortfalls(course: Course) -> list[str]:
                 problems.append(f"{a.id}, {title!r}: course.yml states {have.get(title, 0)} minutes, the text needs "
                                 f"{minutes}; raise it in course.yml (or shorten the section), then run "
                                 f"'python scripts/course_tables.py'.")
+        if a.minutes < computed_total(a, course):
+            problems.append(f"{a.id}: course.yml states {a.minutes} minutes in all, the text needs "
+                            f"{computed_total(a, course)}; raise the sections' minutes in course.yml.")
     return problems
 
 
@@ -176,7 +190,7 @@ def report(course: Course) -> str:
     wpm = course.words_per_minute
     for a in course.assignments:
         have = stated(a)
-        lines.append(f"{a.id}: computed {sum(computed(a, course).values())} min, course.yml states {a.minutes} min")
+        lines.append(f"{a.id}: computed {computed_total(a, course)} min, course.yml states {a.minutes} min")
         for p in parts(a, course.root):
             lines.append(f"  {p.minutes(wpm):3d} (stated {have.get(p.title, 0):3d})  {p.title}: {p.why()}")
     return "\n".join(lines)

@@ -28,6 +28,7 @@ from syslead.errors import CourseError
 
 FILE_NAME = "course.yml"
 KINDS = ("question", "reflection")
+OPTIONAL_SECTION = "If you want more"  # the optional section: its time is not counted
 TOPIC_KEYS = ("subjects", "ideas", "actions")
 _ID = re.compile(r"^\d\d-[a-z0-9]+(-[a-z0-9]+)*$")
 _GRADE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -305,7 +306,8 @@ def _check(p: Path, data: object) -> Course:
         sections = []
         for j, s in enumerate(_need(w, a, "sections", entry, list, "list the notebook's ## headings with minutes"), 1):
             t = _need(w, s, "title", f"{entry}, section {j}", str, "give the '## ' heading as the notebook has it")
-            sections.append(Section(t, _minutes(w, s, f"{entry}, section '{t}'")))
+            optional = t == OPTIONAL_SECTION and not s.get("minutes")  # not counted: no minutes, or 0
+            sections.append(Section(t, 0 if optional else _minutes(w, s, f"{entry}, section '{t}'")))
         graded = []
         for j, g in enumerate(_need(w, a, "graded", entry, list, "list the notebook's graded cells"), 1):
             gid = _need(w, g, "id", f"{entry}, graded cell {j}", str, "give the cell's nbgrader grade_id")
