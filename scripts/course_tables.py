@@ -66,7 +66,8 @@ def course_map(course: Course, *, from_folder: str) -> str:
         rows.append(f"| 0 | {start.summary} | [`{start_ipynb}`]({up}{start_ipynb}) | {_minutes(start.minutes)} |")
     for number, a in enumerate(course.assignments, start=1):
         target = f"release/{a.id}/{a.id}.ipynb"
-        rows.append(f"| {number} | {a.reading} | [`{a.id}`]({up}{target}) | {_minutes(a.minutes)} |")
+        time = _minutes(a.minutes) + (" in two sittings" if len(a.sittings) > 1 else "")
+        rows.append(f"| {number} | {a.reading} | [`{a.id}`]({up}{target}) | {time} |")
     journal = course.journal
     journal_ipynb = str(Path(journal.notebook).with_suffix(".ipynb"))
     shown = journal_ipynb if not from_folder else Path(journal_ipynb).name
@@ -75,13 +76,27 @@ def course_map(course: Course, *, from_folder: str) -> str:
     return "\n".join(rows)
 
 
-def times_table(minutes: int, sections: list[tuple[str, int]] | None = None) -> str:
-    """The "Time." line and, for an assignment, a row per section."""
+def times_table(minutes: int, sections: list[tuple[str, int]] | None = None, second_sitting: str | None = None,
+                sittings: tuple[int, ...] = ()) -> str:
+    """The "Time." line and, for an assignment, a row per section (and where a second sitting starts)."""
     if not sections:
         return f"**Time.** {_minutes(minutes)}."
-    rows = [f"**Time.** About {_minutes(minutes)} in all:", "", "| section | minutes |", "|---|---|"]
+    if second_sitting and len(sittings) == 2:
+        head = (f"**Time.** About {_minutes(minutes)} in all, in two sittings: {_minutes(sittings[0])}, then "
+                f"{_minutes(sittings[1])} from *{second_sitting}*. Take a break between them.")
+    else:
+        head = f"**Time.** About {_minutes(minutes)} in all:"
+    rows = [head, "", "| section | minutes |", "|---|---|"]
     rows += [f"| {title} | {m or 'optional, not counted'} |" for title, m in sections]
     return "\n".join(rows)
+
+
+def assignment_times(a) -> str:
+    """An assignment's table of times: the opening, each section, and where a second sitting starts."""
+    sections = [(s.title, s.minutes) for s in a.sections]
+    if a.opening:
+        sections.insert(0, ("Before the first section: objectives, how to use this notebook", a.opening))
+    return times_table(a.minutes, sections, a.second_sitting, a.sittings)
 
 
 def _block(markers: tuple[str, str], body: str) -> str:
@@ -191,10 +206,7 @@ def expected(course: Course) -> dict[Path, str]:
     put(start, TIMES, times_table(course.start_page.minutes))
     put(root / course.journal.notebook, TIMES, times_table(course.journal.minutes))
     for a in course.assignments:
-        sections = [(s.title, s.minutes) for s in a.sections]
-        if a.opening:
-            sections.insert(0, ("Before the first section: objectives, how to use this notebook", a.opening))
-        put(root / a.notebook, TIMES, times_table(a.minutes, sections))
+        put(root / a.notebook, TIMES, assignment_times(a))
     levels = kember_levels(root)
     put(start, KEMBER, kember_table(levels))
     for a in course.assignments:

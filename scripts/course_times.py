@@ -2,12 +2,14 @@
 
     python scripts/course_times.py            # per notebook: computed minutes against course.yml's, section by section
     python scripts/course_times.py --check    # exit 1 when course.yml states less than the computation anywhere
+    python scripts/course_times.py --write    # put the computed minutes into course.yml (then run course_tables.py)
 
 The rules (a learner who reads and thinks, and does not program):
 
 - prose is read at ``course.reading_words_per_minute`` in course.yml (150 words a minute): every word a
   learner sees in a markdown cell, the opening text before the first ``## `` heading included, but not the
-  tutors' mark schemes (the learner's copy has a stub there), the tables of times or link addresses;
+  tutors' mark schemes (the learner's copy has a stub there), the tables of times, link addresses, or an
+  address shown as a link's text;
 - each chart (a ``**Figure N.**`` or ``**Table N.**`` caption): CHART minutes to look at it, beyond reading
   its caption (counted as prose);
 - each set of sliders (a cell that calls ``sliders(``): SLIDERS minutes to try the settings it suggests;
@@ -22,7 +24,8 @@ The rules (a learner who reads and thinks, and does not program):
 - required outside reading: a section's minutes in READING_OUTSIDE (none is required now);
 - the optional section *If you want more* is not counted.
 
-Each section is rounded to the nearest minute, and the whole notebook is rounded up once. Other engineers' edits change the word counts, so nothing here
+The whole notebook is rounded up once; a section may state its minutes rounded down (``--write`` shares the
+remainders out so that the sections add up to the notebook's total). Other engineers' edits change the word counts, so nothing here
 pins a number: tests/unit/test_course_times.py recomputes from the notebooks every time.
 """
 
@@ -97,6 +100,7 @@ def prose_words(markdown: str) -> int:
     """Words a learner reads in a markdown cell: no table of times, comments, link addresses or markup."""
     text = _TIMES.sub(" ", markdown)
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
+    text = re.sub(r"\[[^\]\s]*[./][^\]\s]*\]\([^)]*\)", " ", text)  # a link whose text is an address
     text = re.sub(r"\]\([^)]*\)", "] ", text)  # keep a link's text, drop its address
     text = re.sub(r"https?://\S+", " ", text)
     text = re.sub(r"</?[a-z][^>]*>", " ", text)
@@ -173,8 +177,9 @@ def shortfalls(course: Course) -> list[str]:
     """One line for each place where course.yml states fewer minutes than the computation."""
     problems = []
     for a in course.assignments:
-        want, have = computed(a, course), stated(a)
-        for title, minutes in want.items():
+        have, wpm = stated(a), course.words_per_minute
+        for part in parts(a, course.root):
+            title, minutes = part.title, math.floor(part.exact(wpm) + 1e-9)  # a section: within a minute
             if have.get(title, 0) < minutes:
                 problems.append(f"{a.id}, {title!r}: course.yml states {have.get(title, 0)} minutes, the text needs "
                                 f"{minutes}; raise it in course.yml (or shorten the section), then run "
@@ -183,6 +188,45 @@ def shortfalls(course: Course) -> list[str]:
             problems.append(f"{a.id}: course.yml states {a.minutes} minutes in all, the text needs "
                             f"{computed_total(a, course)}; raise the sections' minutes in course.yml.")
     return problems
+
+
+def minutes_to_state(assignment: Assignment, course: Course) -> dict[str, int]:
+    """The minutes course.yml should state: each part rounded down, then a minute more to the parts with the
+    largest remainders until the sum is the notebook's total rounded up once (largest-remainder rounding)."""
+    wpm = course.words_per_minute
+    exact = {p.title: p.exact(wpm) for p in parts(assignment, course.root)}
+    want = {t: math.floor(x + 1e-9) for t, x in exact.items()}
+    short = computed_total(assignment, course) - sum(want.values())
+    for title in sorted(exact, key=lambda t: exact[t] - want[t], reverse=True)[:max(short, 0)]:
+        want[title] += 1
+    return want
+
+
+def write_minutes(course: Course, path: Path) -> list[str]:
+    """Put the computed minutes into course.yml, in place (comments and layout kept). Returns what changed."""
+    text = path.read_text(encoding="utf-8")
+    changed = []
+    for a in course.assignments:
+        start = text.index(f"- id: {a.id}\n")
+        end = text.find("\n- id: ", start + 1)
+        end = len(text) if end == -1 else end
+        block = text[start:end]
+        for title, minutes in minutes_to_state(a, course).items():
+            if title == OPENING:
+                if re.search(r"^  opening_minutes: \d+$", block, flags=re.M):
+                    new = re.sub(r"^  opening_minutes: \d+$", f"  opening_minutes: {minutes}", block, flags=re.M)
+                else:
+                    new = block.replace("  sections:\n", f"  opening_minutes: {minutes}\n  sections:\n", 1)
+            else:
+                quoted = [re.escape(title), re.escape(title.replace("'", "''"))]
+                pattern = rf"(  - title: ['\"]?(?:{'|'.join(quoted)})['\"]?\n    minutes: )\d+"
+                new = re.sub(pattern, lambda m, n=minutes: f"{m.group(1)}{n}", block, count=1)
+            if new != block:
+                changed.append(f"{a.id}, {title}: {minutes}")
+                block = new
+        text = text[:start] + block + text[end:]
+    path.write_text(text, encoding="utf-8")
+    return changed
 
 
 def report(course: Course) -> str:
@@ -199,9 +243,15 @@ def report(course: Course) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when course.yml states less than the text needs")
+    parser.add_argument("--write", action="store_true",
+                        help="put the computed minutes into course.yml (then run scripts/course_tables.py)")
     parser.add_argument("--course", type=Path, default=ROOT / "course.yml", help="the manifest (default: course.yml)")
     args = parser.parse_args(argv)
     course = load_course(args.course)
+    if args.write:
+        for line in write_minutes(course, args.course):
+            print(f"course.yml: {line}")
+        return 0
     if args.check:
         problems = shortfalls(course)
         print("\n".join(problems) or "every section states at least the minutes its text needs")
