@@ -110,3 +110,30 @@ def test_a_descriptor_changed_in_course_yml_reaches_every_place(tmp_path):
         assert "says what they will now do" in made[place], place.name
         assert old not in made[place], place.name
     assert set(places) <= set(course_tables.stale(course))
+
+
+# --- the worked examples: one per level, linked from the start page and from every mark scheme --------
+
+EXAMPLES = ROOT / "docs" / "reflection-examples.md"
+
+
+def test_the_examples_show_one_reflection_at_each_level_with_why():
+    text = EXAMPLES.read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    for level in LEVELS:
+        heading = f"{level['name'].capitalize()} ({level['points']} point{'' if level['points'] == '1' else 's'})"
+        assert heading in headings, heading
+        section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+        assert section.count("\n> ") >= 3, f"{heading}: the example reflection is missing"
+        assert "**Why it sits here.**" in section, f"{heading}: say why the example sits at this level"
+
+
+def test_the_start_page_links_the_examples():
+    page = (ROOT / "notebooks" / "00-start-here.md").read_text(encoding="utf-8")
+    assert "(../docs/reflection-examples.md)" in page
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
+def test_every_mark_scheme_links_the_examples(path):
+    for grade_id, text in mark_schemes(path):
+        assert "(../../docs/reflection-examples.md)" in text, f"{path.name}, {grade_id}: link the example reflections"
