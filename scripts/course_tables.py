@@ -9,6 +9,15 @@ The tables live between marker comments, and only there:
 - ``<!-- times:start -->`` ... ``<!-- times:end -->`` in each assignment's .md (the "Time." line and a row
   per ``## `` section), in the start page and in the journal (their "Time." line).
 
+The Kember et al. (2008) level descriptors come from course.yml's ``kember_levels`` too, the one source for
+every place that shows them:
+
+- ``<!-- kember:start -->`` ... ``<!-- kember:end -->`` in the start page (the table of levels);
+- the level lines of every mark scheme in source/ (``**3, reflection** (DESCRIPTOR).``: the words in brackets);
+- the grading page's buttons, ``syslead/tutor/levels.yml`` (each named level's ``descriptor``);
+- the feedback's Kember notes, ``syslead/learner/reflection_cues.json`` (each stage's ``kember``, made from
+  its ``kember_level`` and ``kember_note``).
+
 After writing, every changed .md is synced into its .ipynb (scripts/sync_notebooks.py) and each changed
 assignment's release/ copy is made again with ``nbgrader generate_assignment NAME --force``. ``--check``
 also compares course.yml with the source notebooks (syslead.course.check_notebooks: titles, sections,
@@ -33,7 +42,12 @@ from syslead.course import Course, check_notebooks, load_course  # noqa: E402
 
 MAP = ("<!-- course-map:start -->", "<!-- course-map:end -->")
 TIMES = ("<!-- times:start -->", "<!-- times:end -->")
+KEMBER = ("<!-- kember:start -->", "<!-- kember:end -->")
 NOTE = "<!-- made from course.yml by scripts/course_tables.py: edit the minutes there, then run it -->"
+KEMBER_NOTE = ("<!-- made from course.yml (kember_levels) by scripts/course_tables.py: edit the descriptors there, "
+               "then run it -->")
+LEVELS_YML = Path("syslead/tutor/levels.yml")
+CUES_JSON = Path("syslead/learner/reflection_cues.json")
 
 
 def _minutes(n: int) -> str:
@@ -52,7 +66,8 @@ def course_map(course: Course, *, from_folder: str) -> str:
         rows.append(f"| 0 | {start.summary} | [`{start_ipynb}`]({up}{start_ipynb}) | {_minutes(start.minutes)} |")
     for number, a in enumerate(course.assignments, start=1):
         target = f"release/{a.id}/{a.id}.ipynb"
-        rows.append(f"| {number} | {a.reading} | [`{a.id}`]({up}{target}) | {_minutes(a.minutes)} |")
+        time = _minutes(a.minutes) + (" in two sittings" if len(a.sittings) > 1 else "")
+        rows.append(f"| {number} | {a.reading} | [`{a.id}`]({up}{target}) | {time} |")
     journal = course.journal
     journal_ipynb = str(Path(journal.notebook).with_suffix(".ipynb"))
     shown = journal_ipynb if not from_folder else Path(journal_ipynb).name
@@ -61,17 +76,104 @@ def course_map(course: Course, *, from_folder: str) -> str:
     return "\n".join(rows)
 
 
-def times_table(minutes: int, sections: list[tuple[str, int]] | None = None) -> str:
-    """The "Time." line and, for an assignment, a row per section."""
+def times_table(minutes: int, sections: list[tuple[str, int]] | None = None, second_sitting: str | None = None,
+                sittings: tuple[int, ...] = ()) -> str:
+    """The "Time." line and, for an assignment, a row per section (and where a second sitting starts)."""
     if not sections:
         return f"**Time.** {_minutes(minutes)}."
-    rows = [f"**Time.** About {_minutes(minutes)} in all:", "", "| section | minutes |", "|---|---|"]
-    rows += [f"| {title} | {m} |" for title, m in sections]
+    if second_sitting and len(sittings) == 2:
+        head = (f"**Time.** About {_minutes(minutes)} in all, in two sittings: {_minutes(sittings[0])}, then "
+                f"{_minutes(sittings[1])} from *{second_sitting}*. Take a break between them.")
+    else:
+        head = f"**Time.** About {_minutes(minutes)} in all:"
+    rows = [head, "", "| section | minutes |", "|---|---|"]
+    rows += [f"| {title} | {m or 'optional, not counted'} |" for title, m in sections]
     return "\n".join(rows)
 
 
+def assignment_times(a) -> str:
+    """An assignment's table of times: the opening, each section, and where a second sitting starts."""
+    sections = [(s.title, s.minutes) for s in a.sections]
+    if a.opening:
+        sections.insert(0, ("Before the first section: objectives, how to use this notebook", a.opening))
+    return times_table(a.minutes, sections, a.second_sitting, a.sittings)
+
+
 def _block(markers: tuple[str, str], body: str) -> str:
-    return f"{markers[0]}\n{NOTE}\n{body}\n{markers[1]}"
+    return f"{markers[0]}\n{KEMBER_NOTE if markers == KEMBER else NOTE}\n{body}\n{markers[1]}"
+
+
+# --- the Kember levels: one source (course.yml's kember_levels), every place made from it ---------------
+
+
+def kember_levels(root: Path) -> list[dict]:
+    """course.yml's kember_levels: name, points and descriptor of each of the four levels, in order."""
+    import yaml
+
+    data = yaml.safe_load((root / "course.yml").read_text(encoding="utf-8"))
+    levels = (data.get("kember_levels") or {}).get("levels") or []
+    if [lv.get("name") for lv in levels] != ["habitual action", "understanding", "reflection", "critical reflection"]:
+        raise SystemExit("course.yml: kember_levels should list habitual action, understanding, reflection and "
+                         "critical reflection, in that order, each with points and a descriptor.")
+    return [{**lv, "descriptor": " ".join(str(lv["descriptor"]).split()), "points": str(lv["points"])}
+            for lv in levels]
+
+
+def kember_table(levels: list[dict]) -> str:
+    """The start page's table of levels."""
+    rows = ["| level | points | what it looks like |", "|---|---|---|"]
+    rows += [f"| {lv['name']} | {lv['points']} | {lv['descriptor']} |" for lv in levels]
+    return "\n".join(rows)
+
+
+def mark_scheme_line(level: dict) -> str:
+    """How a mark scheme names a level, before its own *Here:* line."""
+    return f"**{level['points']}, {level['name']}** ({level['descriptor']})."
+
+
+def with_mark_scheme_levels(text: str, levels: list[dict]) -> str:
+    """A source notebook with each mark scheme's level descriptors as course.yml has them."""
+    for lv in levels:
+        head = re.escape(f"**{lv['points']}, {lv['name']}** (")
+        text = re.sub(rf"{head}[^)]*\)\.", lambda _, lv=lv: mark_scheme_line(lv), text)
+    return text
+
+
+def button_descriptor(level: dict) -> str:
+    """The grading page's button text for a level: the descriptor as a sentence."""
+    d = level["descriptor"]
+    return f"{d[0].upper()}{d[1:]}."
+
+
+def with_button_descriptors(text: str, levels: list[dict]) -> str:
+    """syslead/tutor/levels.yml with each named level's descriptor from course.yml (other lines untouched)."""
+    import json
+
+    for lv in levels:
+        text = re.sub(rf"(  name: {re.escape(lv['name'])}\n(?:  [a-z]+: .*\n)*?  descriptor: ).*",
+                      lambda m, lv=lv: m.group(1) + json.dumps(button_descriptor(lv), ensure_ascii=False), text)
+    return text
+
+
+def cue_note(note: str, level: dict) -> str:
+    """A Gibbs stage's Kember note in the feedback: what the stage adds, and the level's descriptor."""
+    return f"Kember: {note} {level['name']} (writing that {level['descriptor']})."
+
+
+def with_cue_notes(text: str, levels: list[dict]) -> str:
+    """reflection_cues.json with each stage's "kember" made from its "kember_level" and "kember_note"."""
+    import json
+
+    by_name = {lv["name"]: lv for lv in levels}
+
+    def note(m: re.Match) -> str:
+        level = by_name.get(m.group(2))
+        if level is None:
+            raise SystemExit(f"{CUES_JSON}: kember_level {m.group(2)!r} is not a level in course.yml's kember_levels; "
+                             f"use one of {', '.join(by_name)}.")
+        return m.group(1) + json.dumps(cue_note(m.group(3), level), ensure_ascii=False)
+
+    return re.sub(r'(  "kember_level": "([^"]+)",\n  "kember_note": "([^"]+)",\n  "kember": )"[^"\n]*"', note, text)
 
 
 def replace_block(text: str, markers: tuple[str, str], body: str, where: str) -> str:
@@ -104,7 +206,15 @@ def expected(course: Course) -> dict[Path, str]:
     put(start, TIMES, times_table(course.start_page.minutes))
     put(root / course.journal.notebook, TIMES, times_table(course.journal.minutes))
     for a in course.assignments:
-        put(root / a.notebook, TIMES, times_table(a.minutes, [(s.title, s.minutes) for s in a.sections]))
+        put(root / a.notebook, TIMES, assignment_times(a))
+    levels = kember_levels(root)
+    put(start, KEMBER, kember_table(levels))
+    for a in course.assignments:
+        path = root / a.notebook
+        want[path] = with_mark_scheme_levels(want[path], levels)
+    for path, make in ((root / LEVELS_YML, with_button_descriptors), (root / CUES_JSON, with_cue_notes)):
+        if path.is_file():
+            want[path] = make(path.read_text(encoding="utf-8"), levels)
     return want
 
 

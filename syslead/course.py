@@ -31,6 +31,7 @@ KINDS = ("question", "reflection")
 #: What a reflection asks for (``reflection_kind``); the advice asks only the questions that fit it
 #: (syslead.learner.reflection_advice.KIND_STAGES).
 REFLECTION_KINDS = ("experience", "reading", "plan", "self-rating", "review")
+OPTIONAL_SECTION = "If you want more"  # the optional section: its time is not counted
 TOPIC_KEYS = ("subjects", "ideas", "actions")
 _ID = re.compile(r"^\d\d-[a-z0-9]+(-[a-z0-9]+)*$")
 _GRADE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -77,10 +78,21 @@ class Assignment:
     graded: tuple[Graded, ...]
     due: _dt.datetime | None = None
     lms: dict[str, str] = field(default_factory=dict)
+    opening: int = 0  # minutes for the text before the first '## ' heading (title, objectives, how to use it)
+    second_sitting: str | None = None  # the section a second sitting starts at, for a notebook done in two
 
     @property
     def minutes(self) -> int:
-        return sum(s.minutes for s in self.sections)
+        return self.opening + sum(s.minutes for s in self.sections)
+
+    @property
+    def sittings(self) -> tuple[int, ...]:
+        """The minutes of each sitting: one, or two when the notebook is done in two (second_sitting)."""
+        if not self.second_sitting:
+            return (self.minutes,)
+        at = [s.title for s in self.sections].index(self.second_sitting)
+        first = self.opening + sum(s.minutes for s in self.sections[:at])
+        return (first, self.minutes - first)
 
     @property
     def reflections(self) -> tuple[Graded, ...]:
@@ -308,7 +320,8 @@ def _check(p: Path, data: object) -> Course:
         sections = []
         for j, s in enumerate(_need(w, a, "sections", entry, list, "list the notebook's ## headings with minutes"), 1):
             t = _need(w, s, "title", f"{entry}, section {j}", str, "give the '## ' heading as the notebook has it")
-            sections.append(Section(t, _minutes(w, s, f"{entry}, section '{t}'")))
+            optional = t == OPTIONAL_SECTION and not s.get("minutes")  # not counted: no minutes, or 0
+            sections.append(Section(t, 0 if optional else _minutes(w, s, f"{entry}, section '{t}'")))
         graded = []
         for j, g in enumerate(_need(w, a, "graded", entry, list, "list the notebook's graded cells"), 1):
             gid = _need(w, g, "id", f"{entry}, graded cell {j}", str, "give the cell's nbgrader grade_id")
@@ -362,11 +375,17 @@ def _check(p: Path, data: object) -> Course:
         lms = a.get("lms") or {}
         if not isinstance(lms, dict):
             w.fail(entry, "'lms' should map names to ids", "write it like  lms: {canvas_assignment_id: '123'}")
+        opening = (_minutes(w, {"minutes": a["opening_minutes"]}, f"{entry}, opening_minutes")
+                   if "opening_minutes" in a else 0)
+        second = a.get("second_sitting")
+        if second is not None and second not in [sec.title for sec in sections[1:]]:
+            w.fail(entry, f"second_sitting {second!r} is not one of its sections after the first",
+                   "give the title of the section where the second sitting starts")
         assignments.append(Assignment(
             aid, _need(w, a, "title", entry, str, "give the notebook's title"),
             _need(w, a, "reading", entry, str, "give the reading's citation for the course map"),
             _need(w, a, "notebook", entry, str, f"give the .md twin, such as source/{aid}/{aid}.md"),
-            tuple(objectives), tuple(sections), tuple(graded), due, {k: str(v) for k, v in lms.items()}))
+            tuple(objectives), tuple(sections), tuple(graded), due, {k: str(v) for k, v in lms.items()}, opening, second))
     order = tuple(_need(w, data["journal"], "order", "journal", list,
                         "list the assignment ids in the order the journal shows them"))
     for aid in order:

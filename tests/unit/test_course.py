@@ -161,12 +161,16 @@ def test_the_course_map_and_every_table_of_times_come_from_the_manifest():
 def test_the_tables_say_what_the_manifest_says():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for number, a in enumerate(COURSE.assignments, start=1):
-        row = f"| {number} | {a.reading} | [`{a.id}`](release/{a.id}/{a.id}.ipynb) | {a.minutes} minutes |"
+        time = f"{a.minutes} minutes" + (" in two sittings" if a.second_sitting else "")
+        row = f"| {number} | {a.reading} | [`{a.id}`](release/{a.id}/{a.id}.ipynb) | {time} |"
         assert row in readme
         text = (ROOT / a.notebook).read_text(encoding="utf-8")
-        assert f"**Time.** About {a.minutes} minutes in all:" in text
+        assert f"**Time.** About {a.minutes} minutes in all" in text
+        if a.second_sitting:
+            first, second = a.sittings
+            assert f"in two sittings: {first} minutes, then {second} minutes from *{a.second_sitting}*" in text
         for s in a.sections:
-            assert f"| {s.title} | {s.minutes} |" in text
+            assert f"| {s.title} | {s.minutes or 'optional, not counted'} |" in text
     assert f"| {COURSE.start_page.minutes} minutes |" in readme
 
 
@@ -174,7 +178,7 @@ def test_the_tables_say_what_the_manifest_says():
 def test_the_release_carries_the_same_table_of_times(name):
     a = COURSE.assignment(name)
     first = nbformat.read(str(ROOT / "release" / name / f"{name}.ipynb"), as_version=4).cells[0].source
-    table = course_tables.times_table(a.minutes, [(s.title, s.minutes) for s in a.sections])
+    table = course_tables.assignment_times(a)
     assert table in first
 
 

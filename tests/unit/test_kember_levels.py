@@ -1,13 +1,24 @@
-"""One set of Kember et al. (2008) level descriptors, kept in course.yml and quoted word for word everywhere."""
+"""One set of Kember et al. (2008) level descriptors, kept in course.yml and quoted word for word everywhere.
+
+scripts/course_tables.py makes every other place from course.yml's kember_levels: the start page's table, the
+level lines of the mark schemes, the grading page's buttons (syslead/tutor/levels.yml) and the feedback's
+Kember notes (syslead/learner/reflection_cues.json). These tests check that each says what course.yml says,
+and that a change there reaches all of them in one command.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
+
+from syslead.course import load_course
 
 ROOT = Path(__file__).resolve().parents[2]
 KEMBER = yaml.safe_load((ROOT / "course.yml").read_text(encoding="utf-8"))["kember_levels"]
@@ -46,3 +57,83 @@ def test_every_mark_scheme_quotes_the_same_descriptors(path):
         for level in LEVELS:
             expected = f"**{level['points']}, {level['name']}** ({one_line(level['descriptor'])})."
             assert expected in text, f"{path.name}, {grade_id}: the {level['name']} level is not quoted as in course.yml"
+
+
+# --- every other place is made from course.yml by scripts/course_tables.py, and says the same ------------
+
+spec = importlib.util.spec_from_file_location("course_tables", ROOT / "scripts" / "course_tables.py")
+course_tables = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(course_tables)
+MADE = course_tables.kember_levels(ROOT)
+
+
+def test_the_grading_pages_buttons_say_what_course_yml_says():
+    buttons = {lv["name"]: lv["descriptor"] for lv in
+               yaml.safe_load((ROOT / "syslead" / "tutor" / "levels.yml").read_text(encoding="utf-8"))["levels"]}
+    for level in MADE:
+        assert buttons[level["name"]] == course_tables.button_descriptor(level)
+        assert one_line(level["descriptor"]).lower() in buttons[level["name"]].lower()
+
+
+def test_the_feedbacks_kember_notes_quote_course_yml():
+    stages = json.loads((ROOT / "syslead" / "learner" / "reflection_cues.json").read_text(encoding="utf-8"))["stages"]
+    by_name = {lv["name"]: lv for lv in MADE}
+    for stage, cue in stages.items():
+        level = by_name[cue["kember_level"]]
+        assert cue["kember"] == course_tables.cue_note(cue["kember_note"], level), stage
+        assert one_line(level["descriptor"]) in cue["kember"]
+
+
+def test_the_start_pages_table_is_made_from_course_yml():
+    page = (ROOT / "notebooks" / "00-start-here.md").read_text(encoding="utf-8")
+    assert course_tables.kember_table(MADE) in page
+
+
+def test_a_descriptor_changed_in_course_yml_reaches_every_place(tmp_path):
+    for name in ("course.yml",):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    for folder in ("notebooks", "source"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    for rel in (course_tables.LEVELS_YML, course_tables.CUES_JSON):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, tmp_path / rel)
+    manifest = tmp_path / "course.yml"
+    old = "draws a conclusion for what to do"
+    assert old in manifest.read_text(encoding="utf-8")
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(old, "says what they will now do"),
+                        encoding="utf-8")
+    course = load_course(manifest)
+    made = course_tables.expected(course)
+    places = [tmp_path / course.start_page.notebook, tmp_path / course_tables.LEVELS_YML,
+              tmp_path / course_tables.CUES_JSON, *(tmp_path / a.notebook for a in course.assignments)]
+    for place in places:
+        assert "says what they will now do" in made[place], place.name
+        assert old not in made[place], place.name
+    assert set(places) <= set(course_tables.stale(course))
+
+
+# --- the worked examples: one per level, linked from the start page and from every mark scheme --------
+
+EXAMPLES = ROOT / "docs" / "reflection-examples.md"
+
+
+def test_the_examples_show_one_reflection_at_each_level_with_why():
+    text = EXAMPLES.read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    for level in LEVELS:
+        heading = f"{level['name'].capitalize()} ({level['points']} point{'' if level['points'] == '1' else 's'})"
+        assert heading in headings, heading
+        section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+        assert section.count("\n> ") >= 3, f"{heading}: the example reflection is missing"
+        assert "**Why it sits here.**" in section, f"{heading}: say why the example sits at this level"
+
+
+def test_the_start_page_links_the_examples():
+    page = (ROOT / "notebooks" / "00-start-here.md").read_text(encoding="utf-8")
+    assert "(../docs/reflection-examples.md)" in page
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
+def test_every_mark_scheme_links_the_examples(path):
+    for grade_id, text in mark_schemes(path):
+        assert "(../../docs/reflection-examples.md)" in text, f"{path.name}, {grade_id}: link the example reflections"
