@@ -97,12 +97,18 @@ class Row:
 
 def rows(course: Course, assignments: list[str] | None = None) -> list[Row]:
     """Every learner on the roll in every assignment (or those named), from the gradebook."""
+    from syslead.tutor.classlist import not_learners
     from syslead.tutor.gradebook import late_penalties, roll
 
     course.require_gradebook()
     learners = roll(course)
+    others = not_learners(course, [p.id for p in learners])  # a tutor's own test copy is not a learner's
+    learners = [p for p in learners if p.id not in others]
     out = []
     with course.gradebook() as gb:
+        from syslead.tutor.late import refresh_in
+
+        refresh_in(gb, course.manifest())  # penalties on the scores as marked now, not as at autograde
         known = {a.name: a for a in gb.assignments}
         names = assignments or sorted(known)
         for name in names:
@@ -295,7 +301,19 @@ def write(course: Course, *, out: Path | None = None, assignments: list[str] | N
 
 def warnings_for(course: Course, data: list[Row]) -> list[str]:
     """What the tutor should know before uploading these files, one sentence each."""
-    out = []
+    from syslead.tutor.classlist import (
+        extension_problems,
+        not_learner_sentence,
+        not_learners,
+        unlisted,
+        unlisted_sentence,
+    )
+    from syslead.tutor.gradebook import roll
+
+    ids = [p.id for p in roll(course)]
+    sentences = [not_learner_sentence(not_learners(course, ids), "the export"),
+                 unlisted_sentence(unlisted(course, {r.student_id for r in data if r.submitted}))]
+    out = [s for s in sentences if s] + extension_problems(course)
     by_status: dict[str, list[Row]] = {}
     for r in data:
         by_status.setdefault(r.status, []).append(r)
