@@ -167,7 +167,9 @@ DELETED_COMMENT = "cell deleted by the learner"
 
 
 def deleted_cells(gb, root: Path, assignment: str, student: str) -> dict[str, list[str]]:
-    """notebook -> the graded cells missing from the learner's collected notebook (they deleted them)."""
+    """notebook -> the written answers (markdown grade cells) missing from the learner's collected notebook
+    (they deleted them). A deleted code check is not listed: syslead.grading.hostile puts it back from the
+    source and nbgrader runs it, so its score is the one it earned."""
     import nbformat
 
     out = {}
@@ -177,7 +179,7 @@ def deleted_cells(gb, root: Path, assignment: str, student: str) -> dict[str, li
             continue
         there = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
                  for c in nbformat.read(str(path), as_version=4).cells}
-        gone = [g.name for g in nb.grade_cells if g.name not in there]
+        gone = [g.name for g in nb.grade_cells if g.name not in there and g.cell_type == "markdown"]
         if gone:
             out[nb.name] = gone
     return out
@@ -653,14 +655,14 @@ def _note(record: dict, policy: dict | None = None) -> str:
 
     waiting = sum(needs for nb in record["notebooks"].values() for _, needs in nb["grades"].values())
     penalty = sum(nb["late_submission_penalty"] or 0 for nb in record["notebooks"].values())
-    deleted = sum(len(v) for v in record.get("deleted", {}).values())
+    deleted = sorted(g for v in record.get("deleted", {}).values() for g in v)
     parts = [f"{waiting} answer{'s' if waiting != 1 else ''} to grade by hand" if waiting else "fully graded"]
     late = record.get("seconds_late") or 0
     if late > 0:
         parts.append(f"{late / 3600:.1f} hours late, {penalty:g} point{'s' if penalty != 1 else ''} off "
                      f"({describe(policy or {})})")
     if deleted:
-        parts.append(f"{deleted} graded cell{'s' if deleted != 1 else ''} deleted by the learner (scored 0)")
+        parts.append(f"deleted by the learner (scored 0; formgrader shows the score box): {', '.join(deleted)}")
     return ", ".join(parts)
 
 
