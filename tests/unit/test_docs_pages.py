@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import ROOT
 
 README = ROOT / "README.md"
@@ -68,3 +69,15 @@ def test_every_test_path_the_readme_and_the_docs_name_exists():
     for path in [README, *DOCS]:
         for named in re.findall(r"`(tests/[\w/.-]+\.py)`", path.read_text(encoding="utf-8")):
             assert (ROOT / named).is_file(), f"{path.name} names {named}, which does not exist"
+
+
+@pytest.mark.slow  # collects the whole suite in a new interpreter
+def test_the_readme_gives_the_fast_lane_count_within_5_per_cent():
+    import subprocess
+    import sys
+
+    said = int(re.search(r"\(about (\d+) tests:", README.read_text(encoding="utf-8")).group(1))
+    out = subprocess.run([sys.executable, "-m", "pytest", "-m", "not slow", "--collect-only", "-q",
+                          "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=600).stdout
+    found = int(re.search(r"(\d+)(?:/\d+)? tests? collected", out).group(1))
+    assert abs(found - said) <= 0.05 * found, f"the fast lane has {found} tests; the README says about {said}"
