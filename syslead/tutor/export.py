@@ -296,6 +296,20 @@ def write(course: Course, *, out: Path | None = None, assignments: list[str] | N
     write_grades(paths[0], data)
     write_moodle(paths[1], data, moodle)
     write_canvas(paths[2], data, canvas)
+    from syslead.tutor import moderation
+
+    second = moderation.rows_for_export(course)
+    if second:  # second and agreed marks, with the first marks and the markers' names (not an LMS file)
+        where = folder / "moderation.csv"
+        _refuse_links([where])
+        try:
+            with open(where, "w", newline="", encoding="utf-8") as f:
+                w = _writer(f)
+                w.writerow(list(second[0]))
+                for row in second:
+                    w.writerow([_num(v) if isinstance(v, float) else ("" if v is None else v) for v in row.values()])
+        except OSError as error:
+            raise _write_error(where, error) from error
     return paths, data
 
 
@@ -359,6 +373,9 @@ def run(args: argparse.Namespace) -> int:
     paths, data = write(course, out=args.out, assignments=args.assignment, allow_ungraded=args.allow_ungraded)
     learners = len({r.student_id for r in data})
     print(f"Wrote {', '.join(str(p) for p in paths)} ({learners} learners).")
+    moderated = paths[0].parent / "moderation.csv"
+    if moderated.is_file() and moderated.stat().st_mtime >= paths[0].stat().st_mtime - 1:
+        print(f"Wrote {moderated}: the second and agreed marks, beside the first marks, with the markers' names.")
     for line in warnings_for(course, data):
         print(f"Warning: {line}")
     return 0
