@@ -81,3 +81,23 @@ def test_the_readme_gives_the_fast_lane_count_within_5_per_cent():
                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=600).stdout
     found = int(re.search(r"(\d+)(?:/\d+)? tests? collected", out).group(1))
     assert abs(found - said) <= 0.05 * found, f"the fast lane has {found} tests; the README says about {said}"
+
+
+def test_a_read_only_gradebook_gets_a_sentence_that_does_not_send_the_tutor_to_a_backup(tmp_path):
+    import sqlite3
+
+    from sqlalchemy import create_engine, text
+
+    from syslead.errors import CourseError
+    from syslead.tutor.course import database_errors
+
+    db = tmp_path / "gradebook.db"
+    with sqlite3.connect(db) as con:
+        con.execute("create table t (x)")
+    engine = create_engine(f"sqlite:///file:{db}?mode=ro&uri=true")
+    with pytest.raises(CourseError) as said:
+        with database_errors(f"sqlite:///{db}"):
+            with engine.begin() as con:
+                con.execute(text("insert into t values (1)"))  # sqlite: "attempt to write a readonly database"
+    message = str(said.value)
+    assert "read-only" in message and "restore" not in message and "\n" not in message
