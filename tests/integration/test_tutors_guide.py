@@ -275,6 +275,7 @@ def released(course: Path, out: str) -> None:
     penalty, score, max_score = penalty_and_score(course, "ada")
     assert score > 0.3 * max_score and penalty == pytest.approx(0.3 * max_score)
     feedback = course / "feedback" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    assert feedback.is_file(), out
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", feedback.read_text(encoding="utf-8")))
     assert f"penalty: {penalty:g} points" in text, text[:600]
     shown = lambda x: str(round(float(x), 2))  # noqa: E731 - as nbgrader's feedback template rounds
