@@ -620,7 +620,8 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
                     _, student, ok, record, reason, log, seconds = message
                     w.student = None
                     if not ok:
-                        fail(student, f"nbgrader could not grade it: {reason}", log, seconds)
+                        fail(student, _renamed(course, assignment, student) or f"nbgrader could not grade it: {reason}",
+                             log, seconds)
                         continue
                     now = answer_texts(course.folder("autograded") / student / assignment)
                     old = before.pop(student, {})
@@ -648,6 +649,19 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
                 for student, log in failures:
                     f.write(f"===== {stamp} autograde {assignment} {student}: failed\n{log}\n")
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _renamed(course: Course, assignment: str, student: str) -> str | None:
+    """The sentence for a submission whose notebook was renamed or deleted (nbgrader's own error would send
+    the tutor to generate_assignment), or None."""
+    folder = course.folder("submitted") / student / assignment
+    expected = sorted(p.name for p in (course.folder("release") / assignment).glob("*.ipynb"))
+    found = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+    absent = [name for name in expected if name not in found]
+    if not absent:
+        return None
+    return (f"{', '.join(absent)} is not in the submission (it has {', '.join(found) or 'no notebook'}): the "
+            f"learner renamed or deleted it; ask them to submit it again under its own name.")
 
 
 def _note(record: dict, policy: dict | None = None) -> str:

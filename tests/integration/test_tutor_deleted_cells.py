@@ -49,3 +49,15 @@ def test_a_deleted_check_keeps_its_point_and_a_deleted_reflection_is_named(tmp_p
         assert gb.find_comment(reflection, ASSIGNMENT, ASSIGNMENT, full).auto_comment == DELETED_COMMENT
     note = next(o.reason for o in report.outcomes if o.student == full)
     assert reflection in note and check not in note, note
+
+
+def test_a_renamed_notebook_gets_a_sentence_about_the_name_not_generate_assignment(tmp_path):
+    course = tutor_cohort.copy(tutor_cohort.collected(tmp_path), tmp_path / "renamed")
+    student = sorted(p.name for p in (course / "submitted").iterdir())[0]
+    folder = course / "submitted" / student / ASSIGNMENT
+    (folder / f"{ASSIGNMENT}.ipynb").rename(folder / "my copy.ipynb")
+    report = autograde(ASSIGNMENT, course=Course.find(course), jobs=1, progress=False, quiet=True, students=[student])
+    outcome = next(o for o in report.outcomes if o.student == student)
+    assert outcome.status == "failed", outcome
+    assert outcome.reason == (f"{ASSIGNMENT}.ipynb is not in the submission (it has my copy.ipynb): the learner "
+                              f"renamed or deleted it; ask them to submit it again under its own name.")
