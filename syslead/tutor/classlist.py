@@ -61,8 +61,8 @@ def unlisted_sentence(ids: list[str]) -> str | None:
     if not ids:
         return None
     return (f"{', '.join(ids)} handed in work but {'is' if len(ids) == 1 else 'are'} not in the class list (the "
-            f"gradebook's learners with a name or email): check the id; if it is a learner, add them with "
-            f"'nbgrader db student add ID --first-name ... --last-name ... --email ...'.")
+            f"gradebook's learners with a name or email): check the id, and if it is a learner, add them (nbgrader "
+            f"db student add ID --first-name NAME --last-name NAME --email ADDRESS).")
 
 
 def not_learner_sentence(reasons: dict[str, str], what: str) -> str | None:
@@ -70,9 +70,9 @@ def not_learner_sentence(reasons: dict[str, str], what: str) -> str | None:
     if not reasons:
         return None
     parts = ", ".join(f"{sid} ({why})" for sid, why in sorted(reasons.items()))
-    return (f"Left out of {what}, as not learners: {parts}. Their work is graded and kept; if one is a learner, "
-            f"add them to the class list with 'nbgrader db student add ID --first-name ... --last-name ... "
-            f"--email ...' and run this again.")
+    return (f"Left out of {what}, as not learners: {parts}; their work is graded and kept, and if one is a "
+            f"learner, add them to the class list (nbgrader db student add ID --first-name NAME --last-name NAME "
+            f"--email ADDRESS) and run this again.")
 
 
 def extension_problems(course: Course, manifest=None) -> list[str]:
