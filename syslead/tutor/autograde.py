@@ -494,6 +494,12 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
     if manifest is not None:
         check_policy(manifest.late_policy)
     submitted = course.require_submissions(assignment)
+    if not quiet:  # a misspelt extension would be ignored without a word, and its learner penalised in full
+        from syslead.tutor.classlist import extension_problems, not_learner_sentence, not_learners
+
+        others = not_learner_sentence(not_learners(course, submitted), "the export and the feedback")
+        for line in [*extension_problems(course, manifest), *([others] if others else [])]:
+            print(f"Warning: {line}")
     if students:
         unknown = [s for s in students if s not in submitted]
         if unknown:
