@@ -225,6 +225,8 @@ def test_a_term_as_the_guide_gives_it(tmp_path):
             enabled = shell("jupyter server extension list", course, env_dir)
             assert re.search(r"syslead\.tutor\.grading_page\s+\S*enabled", enabled.stdout + enabled.stderr)
         if command.startswith("syslead autograde"):
+            assert "extension to adaa, who is not a learner of this course (did you mean ada?)" in out.stdout
+            assert "root (the tutor's own account)" in out.stdout
             before, _, max_score = penalty_and_score(course, "ada")
             assert 0 < before < 0.3 * max_score  # nbgrader's own figure: capped at the quick questions' points
         if command.startswith("syslead reflections"):  # step 3: the grading page, then the tutor's marks
