@@ -70,13 +70,11 @@ def fresh_env(folder: Path) -> Path:
         if rel.parts[0] in ("jupyter_server_config.d", "labconfig"):
             (folder / "etc" / "jupyter" / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, folder / "etc" / "jupyter" / rel)
-    share = folder / "share" / "jupyter"  # nbconvert's templates, lab's files: this environment's, read-only;
-    share.mkdir(parents=True)           # kernels: a copy, since the sandbox kernel installs itself there
-    for child in (Path(sys.prefix) / "share" / "jupyter").iterdir():
-        if child.name == "kernels":
-            shutil.copytree(child, share / child.name)
-        else:
-            (share / child.name).symlink_to(child)
+    share = folder / "share" / "jupyter"  # nbconvert's templates, JupyterLab's files, the kernels: copies
+    share.mkdir(parents=True)           # (the grading sandbox binds the environment and follows no link)
+    for name in ("kernels", "nbconvert", "lab", "labextensions"):
+        if (Path(sys.prefix) / "share" / "jupyter" / name).is_dir():
+            shutil.copytree(Path(sys.prefix) / "share" / "jupyter" / name, share / name)
     python = folder / "bin" / "python"
     for script in BIN.iterdir():  # the command-line tools, started by this venv's Python
         if script.is_file() and script.name not in ("python", "python3") and not script.name.startswith("python3."):
