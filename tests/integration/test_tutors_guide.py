@@ -70,9 +70,9 @@ def fresh_env(folder: Path) -> Path:
         if rel.parts[0] in ("jupyter_server_config.d", "labconfig"):
             (folder / "etc" / "jupyter" / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, folder / "etc" / "jupyter" / rel)
-    share = folder / "share" / "jupyter"  # nbconvert's templates, JupyterLab's files, the kernels: copies
-    share.mkdir(parents=True)           # (the grading sandbox binds the environment and follows no link)
-    for name in ("kernels", "nbconvert", "lab", "labextensions"):
+    share = folder / "share" / "jupyter"  # nbconvert's templates and JupyterLab's files: copies; no kernels,
+    share.mkdir(parents=True)           # so the grading sandbox's kernel is set up for this environment
+    for name in ("nbconvert", "lab", "labextensions"):
         if (Path(sys.prefix) / "share" / "jupyter" / name).is_dir():
             shutil.copytree(Path(sys.prefix) / "share" / "jupyter" / name, share / name)
     python = folder / "bin" / "python"
