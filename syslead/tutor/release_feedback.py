@@ -104,13 +104,15 @@ def release(course: Course, assignment: str, *, everyone: bool = False, quiet: b
     failed = {}
     with working_directory(course.root):
         api = NbGraderAPI(config=course.config, log=logging.getLogger("syslead.release_feedback"))
+        steps = (("generate feedback", lambda sid: api.generate_feedback(assignment, sid, force=True)),
+                 ("release feedback", lambda sid: api.release_feedback(assignment, sid)))
         for sid in todo.ready:
-            for step in (api.generate_feedback, api.release_feedback):
-                result = step(assignment, sid) if step is api.release_feedback else step(assignment, sid, force=True)
+            for what, step in steps:
+                result = step(sid)
                 if not result.get("success"):
                     from syslead.tutor.autograde import _error_line
 
-                    failed[sid] = f"nbgrader could not {step.__name__.replace('_', ' ')}: {_error_line(result)}"
+                    failed[sid] = f"nbgrader could not {what}: {_error_line(result)}"
                     break
     for sid, why in failed.items():
         todo.ready.remove(sid)
