@@ -2,7 +2,7 @@
 
 Prints every figure it measures (and writes them to benchmarks/results/spread.json); asserts nothing.
 
-    python benchmarks/bench_spread.py            # the full run behind README's figures
+    python benchmarks/bench_spread.py            # the full run behind the figures in docs/how-it-is-built.md
     python benchmarks/bench_spread.py --quick    # a small run that checks the script works
 
 What it measures, all in one run on this machine:

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "autograde": "syslead.tutor.autograde",
     "reflections": "syslead.tutor.reflections",
     "export": "syslead.tutor.export",
+    "release-feedback": "syslead.tutor.release_feedback",
     "backup": "syslead.tutor.backup",
     "restore": "syslead.tutor.restore",
     "demo": "syslead.tutor.demo",

@@ -167,7 +167,9 @@ DELETED_COMMENT = "cell deleted by the learner"
 
 
 def deleted_cells(gb, root: Path, assignment: str, student: str) -> dict[str, list[str]]:
-    """notebook -> the graded cells missing from the learner's collected notebook (they deleted them)."""
+    """notebook -> the written answers (markdown grade cells) missing from the learner's collected notebook
+    (they deleted them). A deleted code check is not listed: syslead.grading.hostile puts it back from the
+    source and nbgrader runs it, so its score is the one it earned."""
     import nbformat
 
     out = {}
@@ -177,7 +179,7 @@ def deleted_cells(gb, root: Path, assignment: str, student: str) -> dict[str, li
             continue
         there = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
                  for c in nbformat.read(str(path), as_version=4).cells}
-        gone = [g.name for g in nb.grade_cells if g.name not in there]
+        gone = [g.name for g in nb.grade_cells if g.name not in there and g.cell_type == "markdown"]
         if gone:
             out[nb.name] = gone
     return out
@@ -492,6 +494,12 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
     if manifest is not None:
         check_policy(manifest.late_policy)
     submitted = course.require_submissions(assignment)
+    if not quiet:  # a misspelt extension would be ignored without a word, and its learner penalised in full
+        from syslead.tutor.classlist import extension_problems, not_learner_sentence, not_learners
+
+        others = not_learner_sentence(not_learners(course, submitted), "the export and the feedback")
+        for line in [*extension_problems(course, manifest), *([others] if others else [])]:
+            print(f"Warning: {line}")
     if students:
         unknown = [s for s in students if s not in submitted]
         if unknown:
@@ -618,7 +626,8 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
                     _, student, ok, record, reason, log, seconds = message
                     w.student = None
                     if not ok:
-                        fail(student, f"nbgrader could not grade it: {reason}", log, seconds)
+                        fail(student, _renamed(course, assignment, student) or f"nbgrader could not grade it: {reason}",
+                             log, seconds)
                         continue
                     now = answer_texts(course.folder("autograded") / student / assignment)
                     old = before.pop(student, {})
@@ -648,19 +657,32 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _renamed(course: Course, assignment: str, student: str) -> str | None:
+    """The sentence for a submission whose notebook was renamed or deleted (nbgrader's own error would send
+    the tutor to generate_assignment), or None."""
+    folder = course.folder("submitted") / student / assignment
+    expected = sorted(p.name for p in (course.folder("release") / assignment).glob("*.ipynb"))
+    found = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+    absent = [name for name in expected if name not in found]
+    if not absent:
+        return None
+    return (f"{', '.join(absent)} is not in the submission (it has {', '.join(found) or 'no notebook'}): the "
+            f"learner renamed or deleted it; ask them to submit it again under its own name.")
+
+
 def _note(record: dict, policy: dict | None = None) -> str:
     from syslead.tutor.late import describe
 
     waiting = sum(needs for nb in record["notebooks"].values() for _, needs in nb["grades"].values())
     penalty = sum(nb["late_submission_penalty"] or 0 for nb in record["notebooks"].values())
-    deleted = sum(len(v) for v in record.get("deleted", {}).values())
+    deleted = sorted(g for v in record.get("deleted", {}).values() for g in v)
     parts = [f"{waiting} answer{'s' if waiting != 1 else ''} to grade by hand" if waiting else "fully graded"]
     late = record.get("seconds_late") or 0
     if late > 0:
         parts.append(f"{late / 3600:.1f} hours late, {penalty:g} point{'s' if penalty != 1 else ''} off "
                      f"({describe(policy or {})})")
     if deleted:
-        parts.append(f"{deleted} graded cell{'s' if deleted != 1 else ''} deleted by the learner (scored 0)")
+        parts.append(f"deleted by the learner (scored 0; formgrader shows the score box): {', '.join(deleted)}")
     return ", ".join(parts)
 
 

@@ -122,7 +122,27 @@ def backup_gradebook(course: Course, *, reason: str = "manual", to: Path | None 
         dest.unlink(missing_ok=True)
         raise CourseError(f"The backup just made failed its check ({problem}), so it was removed: the gradebook "
                           f"itself may be damaged; put the newest good backup back with 'syslead restore'.")
+    _copy_moderation(course, dest)
     return dest
+
+
+def moderation_copy(backup: Path) -> Path:
+    """Where the copy of moderation.db that goes with a gradebook backup is kept."""
+    return backup.with_name(f"{backup.stem}.moderation.db")
+
+
+def _copy_moderation(course: Course, dest: Path) -> None:
+    """Copy moderation.db (second and agreed marks, syslead.tutor.moderation) beside the gradebook's backup."""
+    from syslead.tutor import moderation
+
+    source = moderation.path(course)
+    if source.is_file():
+        try:
+            sqlite_copy(source, moderation_copy(dest))
+        except (OSError, sqlite3.Error) as error:
+            moderation_copy(dest).unlink(missing_ok=True)
+            raise CourseError(f"moderation.db could not be backed up ({error}): free some space and run this "
+                              f"again; nothing was changed.") from error
 
 
 def check_backup(path: Path) -> str | None:
@@ -181,7 +201,8 @@ def writing(course: Course, reason: str, *, backup: bool = True) -> Iterator[Pat
 
 def backups(course: Course) -> list[Path]:
     """The course's backups, oldest first."""
-    return sorted((course.root / BACKUP_FOLDER).glob("gradebook-*.db"))
+    return sorted(p for p in (course.root / BACKUP_FOLDER).glob("gradebook-*.db")
+                  if not p.name.endswith(".moderation.db"))
 
 
 def restore_gradebook(course: Course, backup: Path | None = None,
@@ -224,6 +245,10 @@ def restore_gradebook(course: Course, backup: Path | None = None,
                 sqlite_copy(backup, sqlite_path(url))
             else:
                 copy_tables(f"sqlite:///{backup}", url)
+        if moderation_copy(backup).is_file():  # the second and agreed marks of the same moment
+            from syslead.tutor import moderation
+
+            sqlite_copy(moderation_copy(backup), moderation.path(course))
     return backup, safety
 
 

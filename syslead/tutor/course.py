@@ -237,6 +237,11 @@ def database_errors(url: str) -> Iterator[None]:
             raise CourseError(f"The gradebook {sqlite_path(url) if is_sqlite(url) else safe_url(url)} is damaged "
                               f"({text.splitlines()[0]}): put the newest good backup back with 'syslead "
                               f"restore'.") from error
+        if "readonly" in text or "read-only" in text:
+            where = sqlite_path(url) if is_sqlite(url) else safe_url(url)
+            raise CourseError(f"The gradebook {where} is read-only for this account, so nothing could be saved: "
+                              f"give this account write access to it and to its folder (ask whoever runs the "
+                              f"server), then save again; nothing was lost.") from error
         if "locked" in text or "busy" in text:
             raise CourseError("The gradebook is locked by another program (formgrader, or an nbgrader command "
                               "still running): let it finish or close it, then run this again.") from error

@@ -68,13 +68,16 @@ def load(course: Course | str | Path | None = None) -> Cohort:
     if not isinstance(course, Course):
         course = Course.find(course)
     course.require_gradebook()
-    rows = export.rows(course)
+    pd.set_option("display.max_colwidth", None)  # the nudge list's reasons whole, never cut off with "..."
+    rows = export.rows(course)  # learners only: a tutor's own test copy (root) is left out
     results = pd.DataFrame([{
-        "assignment": r.assignment, "learner": r.student_id, "submitted": r.submitted,
+        "assignment": r.assignment, "learner": r.student_id, "email": r.email or "", "submitted": r.submitted,
         "score": np.nan if r.score is None else r.score, "max_score": r.max_score,
         "percent": 100 * r.score / r.max_score if r.max_score and r.score is not None else np.nan,
-        "late": bool(r.seconds_late), "hours_late": (r.seconds_late or 0) / 3600, "needs_manual_grade": r.needs_manual_grade,
-        "timestamp": r.timestamp} for r in rows])
+        "hours_late": beyond / 3600, "late": beyond > 0, "needs_manual_grade": r.needs_manual_grade,
+        "timestamp": r.timestamp} for r in rows for beyond in [_seconds_late(course, r)]],
+        columns=["assignment", "learner", "email", "submitted", "score", "max_score", "percent", "hours_late", "late",
+                 "needs_manual_grade", "timestamp"])
     answers = []
     for name in sorted(set(results["assignment"])) if len(results) else []:
         if not course.submitted(name) or not (course.folder("source") / name).is_dir():
@@ -88,6 +91,22 @@ def load(course: Course | str | Path | None = None) -> Cohort:
     note = (f"Reading the gradebook of {course.root}: {n_learners} learners, "
             f"{results['assignment'].nunique() if len(results) else 0} assignments.")
     return Cohort(course.root, results, _questions(course), refl, note)
+
+
+def _seconds_late(course: Course, row) -> float:
+    """How late a submission is, against course.yml's deadline (``due``; else the gradebook's) moved by the
+    learner's extension in course.yml: 0 when on time or within the extension."""
+    from syslead.tutor.late import extension_hours
+
+    if row.timestamp is None:
+        return 0.0
+    manifest = course.manifest()
+    entry = course.manifest_assignment(row.assignment)
+    due = entry.due.replace(tzinfo=None) if entry is not None and entry.due is not None else row.duedate
+    if due is None:
+        return 0.0
+    extension = extension_hours(manifest.extensions or {}, row.student_id, row.assignment) if manifest else 0.0
+    return max(0.0, (row.timestamp - due).total_seconds() - 3600 * extension)
 
 
 def course_root(start: str | Path | None = None) -> Path | None:
@@ -280,7 +299,9 @@ def nudge_list(cohort: Cohort, *, low: float = 30.0) -> pd.DataFrame:
         if lowscore:
             reasons.append(f"under {low:g} %: " + ", ".join(lowscore))
         if reasons:
-            out.append({"learner": learner, "submitted": f"{len(sub)} of {len(g)}", "why": "; ".join(reasons),
+            email = next((e for e in g["email"] if e), "") if "email" in g else ""
+            out.append({"learner": learner, "email": email, "submitted": f"{len(sub)} of {len(g)}",
+                        "why": "; ".join(reasons),
                         "concerns": len(missing) * 2 + len(blank) * 2 + len(late) + len(lowscore)})
-    table = pd.DataFrame(out, columns=["learner", "submitted", "why", "concerns"])
+    table = pd.DataFrame(out, columns=["learner", "email", "submitted", "why", "concerns"])
     return table.sort_values(["concerns", "learner"], ascending=[False, True]).reset_index(drop=True)

@@ -97,12 +97,18 @@ class Row:
 
 def rows(course: Course, assignments: list[str] | None = None) -> list[Row]:
     """Every learner on the roll in every assignment (or those named), from the gradebook."""
+    from syslead.tutor.classlist import not_learners
     from syslead.tutor.gradebook import late_penalties, roll
 
     course.require_gradebook()
     learners = roll(course)
+    others = not_learners(course, [p.id for p in learners])  # a tutor's own test copy is not a learner's
+    learners = [p for p in learners if p.id not in others]
     out = []
     with course.gradebook() as gb:
+        from syslead.tutor.late import refresh_in
+
+        refresh_in(gb, course.manifest())  # penalties on the scores as marked now, not as at autograde
         known = {a.name: a for a in gb.assignments}
         names = assignments or sorted(known)
         for name in names:
@@ -290,12 +296,38 @@ def write(course: Course, *, out: Path | None = None, assignments: list[str] | N
     write_grades(paths[0], data)
     write_moodle(paths[1], data, moodle)
     write_canvas(paths[2], data, canvas)
+    from syslead.tutor import moderation
+
+    second = moderation.rows_for_export(course)
+    if second:  # second and agreed marks, with the first marks and the markers' names (not an LMS file)
+        where = folder / "moderation.csv"
+        _refuse_links([where])
+        try:
+            with open(where, "w", newline="", encoding="utf-8") as f:
+                w = _writer(f)
+                w.writerow(list(second[0]))
+                for row in second:
+                    w.writerow([_num(v) if isinstance(v, float) else ("" if v is None else v) for v in row.values()])
+        except OSError as error:
+            raise _write_error(where, error) from error
     return paths, data
 
 
 def warnings_for(course: Course, data: list[Row]) -> list[str]:
     """What the tutor should know before uploading these files, one sentence each."""
-    out = []
+    from syslead.tutor.classlist import (
+        extension_problems,
+        not_learner_sentence,
+        not_learners,
+        unlisted,
+        unlisted_sentence,
+    )
+    from syslead.tutor.gradebook import roll
+
+    ids = [p.id for p in roll(course)]
+    sentences = [not_learner_sentence(not_learners(course, ids), "the export"),
+                 unlisted_sentence(unlisted(course, {r.student_id for r in data if r.submitted}))]
+    out = [s for s in sentences if s] + extension_problems(course)
     by_status: dict[str, list[Row]] = {}
     for r in data:
         by_status.setdefault(r.status, []).append(r)
@@ -341,6 +373,9 @@ def run(args: argparse.Namespace) -> int:
     paths, data = write(course, out=args.out, assignments=args.assignment, allow_ungraded=args.allow_ungraded)
     learners = len({r.student_id for r in data})
     print(f"Wrote {', '.join(str(p) for p in paths)} ({learners} learners).")
+    moderated = paths[0].parent / "moderation.csv"
+    if moderated.is_file() and moderated.stat().st_mtime >= paths[0].stat().st_mtime - 1:
+        print(f"Wrote {moderated}: the second and agreed marks, beside the first marks, with the markers' names.")
     for line in warnings_for(course, data):
         print(f"Warning: {line}")
     return 0

@@ -153,3 +153,8 @@ def save_grade(course: Course, grade_id: str, *, manual_score: float | None = No
                 if comment.name == grade.name:
                     comment.manual_comment = manual_comment
         gb.db.commit()
+        # the late penalty follows the policy on the new score (syslead.tutor.late.refresh_penalties)
+        from syslead.tutor.late import refresh_in
+
+        refresh_in(gb, course.manifest(), grade.notebook.assignment.assignment.name,
+                   grade.notebook.assignment.student_id)

@@ -130,7 +130,7 @@ def reusable_comments(course, assignment: str, grade_id: str) -> list[str]:
 
 
 def save(course, assignment: str, grade_id: str, grade: str, *, score: float, comment: str | None,
-         confirm_blank: bool = False) -> dict:
+         confirm_blank: bool = False, marker: str | None = None) -> dict:
     """Save a first marker's score (and comment) for one grade; returns the new state of the question."""
     from nbgrader.api import Grade
 
@@ -147,6 +147,11 @@ def save(course, assignment: str, grade_id: str, grade: str, *, score: float, co
     if blank and not confirm_blank and score != 0:
         raise BlankAnswer("This answer was left blank and nbgrader scored it 0: confirm to give it another score.")
     save_grade(course, grade, manual_score=score, manual_comment=comment, graded=True)
+    if marker:
+        from syslead.tutor import moderation
+
+        student = next(g.student for g in moderation._rows(course, assignment, grade_id) if g.grade_id == grade)
+        moderation.note_first_marker(course, assignment, grade_id, student, marker)
     return progress(course, assignment, grade_id)
 
 
@@ -259,13 +264,15 @@ class SaveHandler(_Base, APIHandler):
         try:
             score = float(body["score"]) if body.get("score") is not None else level_score(body["level"], q.points)
             if body.get("marker") == "second":
-                moderation.save(course, assignment, grade_id, str(body["grade"]), score, q.points)
+                moderation.save(course, assignment, grade_id, str(body["grade"]), score, q.points,
+                                marker=moderation.marker_name(self))
                 marks = moderation.marks(course, assignment, grade_id)
                 result = {"text": f"{len(marks)} of {len(moderation.sample(course, assignment, grade_id))} "
                                   f"second-marked"}
             else:
                 result = save(course, assignment, grade_id, str(body["grade"]), score=score,
-                              comment=body.get("comment"), confirm_blank=bool(body.get("confirm")))
+                              comment=body.get("comment"), confirm_blank=bool(body.get("confirm")),
+                              marker=moderation.marker_name(self))
         except BlankAnswer as error:
             self.set_status(409)
             self.finish(json.dumps({"confirm": str(error)}))
@@ -276,6 +283,24 @@ class SaveHandler(_Base, APIHandler):
                                     "The request is missing the answer or the score: reload the page."}))
             return
         self.finish(json.dumps({"ok": True, "score": score, "progress": result}))
+
+
+class AgreeHandler(_Base):
+    """The first marker's page: the agreed mark of an answer the two markers put a level or more apart."""
+
+    @tornado.web.authenticated
+    def post(self, assignment: str, grade_id: str):
+        from syslead.tutor import moderation
+
+        course = self.course()
+        q = question(course, assignment, grade_id)
+        try:
+            score = float(self.get_argument("score"))
+        except ValueError as error:
+            raise tornado.web.HTTPError(400, "The agreed mark should be a number: go back and try again.") from error
+        moderation.agree(course, assignment, grade_id, self.get_argument("grade"), score, q.points,
+                         moderation.marker_name(self))
+        self.redirect(url_path_join(self.base_url, "syslead", "grade", assignment, grade_id))
 
 
 class ScriptHandler(_Base):
@@ -301,6 +326,7 @@ def _load_jupyter_server_extension(serverapp):
     web_app.add_handlers(".*$", [
         (base, IndexHandler),
         (url_path_join(base, "grading.js"), ScriptHandler),
+        (url_path_join(base, "agree", part, part), AgreeHandler),
         (url_path_join(base, part, part), QuestionHandler),
         (url_path_join(base, "api", part, part), SaveHandler),
     ])

@@ -23,6 +23,10 @@ configured from the manifest by :func:`configure` (``syslead autograde`` does it
 manifest's ``due`` into the gradebook first, so formgrader and ``nbgrader export`` see the same deadline).
 A learner's extension moves their deadline: the plugin takes the extension off the time late before
 it applies the rule. nbgrader never takes off more than the notebook's score.
+
+nbgrader applies the rule once, at autograde, to the score before any reflection is marked; so
+:func:`refresh_penalties` applies it again to the current score whenever syslead saves a mark, exports
+or writes feedback.
 """
 
 from __future__ import annotations
@@ -119,6 +123,54 @@ def configure(config, manifest, assignment: str, max_score: float) -> None:
     config.ManifestLatePenalty.max_score = float(max_score)
 
 
+def refresh_penalties(course, assignment: str | None = None, student: str | None = None) -> dict:
+    """Apply the manifest's late policy again to the *current* score of every late notebook (of
+    ``assignment``, of ``student``, when given) and write the new penalty into the gradebook.
+
+    nbgrader works the penalty out once, at autograde, when the reflections are not marked yet and the
+    score is only the quick questions' points, and never again. Every syslead step that reads or shows a
+    penalty (the grading page's save, ``syslead export``, the feedback's late notice, ``syslead
+    release-feedback``) calls this first, so the gradebook, the export and the feedback agree with the
+    policy on the final score. Returns {(assignment, learner): (old, new)} for the penalties that changed.
+    Nothing is done without a ``late_policy`` in course.yml (nbgrader's own penalties are then left alone)."""
+    manifest = course.manifest()
+    if manifest is None or not manifest.late_policy or not course.has_gradebook():
+        return {}
+    with course.gradebook() as gb:
+        return refresh_in(gb, manifest, assignment, student)
+
+
+def refresh_in(gb, manifest, assignment: str | None = None, student: str | None = None) -> dict:
+    """:func:`refresh_penalties` in an open nbgrader ``Gradebook`` with a loaded manifest."""
+    if manifest is None or not manifest.late_policy:
+        return {}
+    from nbgrader.api import Assignment, SubmittedAssignment, SubmittedNotebook
+
+    changed = {}
+    query = (gb.db.query(SubmittedNotebook, SubmittedAssignment, Assignment)
+             .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+             .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id))
+    if assignment is not None:
+        query = query.filter(Assignment.name == assignment)
+    if student is not None:
+        query = query.filter(SubmittedAssignment.student_id == student)
+    for nb, sub, a in query.all():
+        seconds = sub.total_seconds_late or 0
+        if seconds <= 0:
+            continue
+        late = seconds - 3600 * extension_hours(manifest.extensions or {}, sub.student_id, a.name)
+        new = penalty(manifest.late_policy, late, float(a.max_score or 0), float(nb.score or 0))
+        old = nb.late_submission_penalty
+        if old is None or abs(float(old) - new) > 1e-9:
+            nb.late_submission_penalty = new
+            key = (a.name, sub.student_id)
+            before = changed.get(key, (0.0, 0.0))
+            changed[key] = (before[0] + float(old or 0), before[1] + new)
+    if changed:
+        gb.db.commit()
+    return changed
+
+
 def set_due_date(course, assignment: str) -> None:
     """Write the manifest's deadline for ``assignment`` into the gradebook (nbgrader reads it from there)."""
     entry = course.manifest_assignment(assignment)
@@ -175,7 +227,13 @@ def _notice_class():
             info = resources.get("nbgrader", {}) if resources else {}
             if not info.get("db_url"):
                 return nb, resources
+            from syslead.tutor.course import Course
+
+            root = getattr(getattr(self.config, "CourseDirectory", None), "root", None) or "."
+            manifest = Course(Path(root), None).manifest()
             with Gradebook(info["db_url"]) as gb:
+                # the policy on the score as it is now (reflections marked since autograde)
+                refresh_in(gb, manifest, info["assignment"], info["student"])
                 try:
                     sub = gb.find_submission(info["assignment"], info["student"])
                     nb_sub = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
@@ -183,13 +241,13 @@ def _notice_class():
                     return nb, resources
                 seconds, due = sub.total_seconds_late, sub.duedate
                 points = nb_sub.late_submission_penalty or 0.0
+                total = nb_sub.score
+            if resources.get("nbgrader", {}).get("late_penalty") is not None:  # GetGrades read it before
+                resources["nbgrader"]["late_penalty"] = points
+                resources["nbgrader"]["score"] = total - points
             if not seconds or seconds <= 0:
                 return nb, resources
             policy, extension = {}, 0.0
-            from syslead.tutor.course import Course
-
-            root = getattr(getattr(self.config, "CourseDirectory", None), "root", None) or "."
-            manifest = Course(Path(root), None).manifest()
             if manifest is not None:
                 policy = dict(manifest.late_policy or {})
                 extension = extension_hours(manifest.extensions or {}, info["student"], info["assignment"])

@@ -170,3 +170,36 @@ def test_the_feedback_names_the_extended_deadline(base):
         assert re.search(r"Submitted 63 hours after the deadline \(2026-02-02 17:00 UTC\), 3 hours after your "
                          r"extended deadline \(2026-02-05 05:00 UTC, an extension of 60 hours\); late policy: "
                          r"0.1 points per hour late; penalty: [0-9.]+ points?\.", text), text[:400]
+
+
+@pytest.mark.slow
+def test_after_hand_marking_the_penalty_follows_the_policy_in_gradebook_export_and_feedback(base):
+    """nbgrader works the penalty out at autograde, on the quick questions alone; once the tutor has marked
+    the reflections (here through nbgrader's own API, as formgrader saves), the export and the feedback
+    take the policy's share of the final score, and the gradebook says the same (issue 26, trap 2)."""
+    course, latecomer, _ = setup_course(base, "after-marking", policy={"percent_per_day": 10, "max_percent": 50})
+    autograde(ASSIGNMENT, course=Course.find(course), jobs=1, progress=False, quiet=True, students=[latecomer])
+    with Course.find(course).gradebook() as gb:
+        max_score = gb.find_assignment(ASSIGNMENT).max_score
+        sub = gb.find_submission(ASSIGNMENT, latecomer)
+        before = sum(nb.late_submission_penalty or 0 for nb in sub.notebooks)
+        assert before == pytest.approx(min(sub.score, 0.3 * max_score))
+        for nb in sub.notebooks:
+            for g in nb.grades:
+                if g.cell.cell_type == "markdown":  # formgrader's save: a manual score, flagged graded
+                    g.manual_score = g.max_score
+                    g.needs_manual_grade = False
+        gb.db.commit()
+        raw = gb.find_submission(ASSIGNMENT, latecomer).score
+    assert raw > 0.3 * max_score > before  # the cap at the old score no longer binds
+    row = next(r for r in export.rows(Course.find(course)) if r.student_id == latecomer)
+    assert row.late_submission_penalty == pytest.approx(0.3 * max_score)
+    assert row.score == pytest.approx(raw - 0.3 * max_score)
+    got, _ = penalties(course)
+    assert got[latecomer][1] == pytest.approx(0.3 * max_score)  # the gradebook agrees
+    nbgrader("generate_feedback", ASSIGNMENT, "--student", latecomer, "--force", cwd=course)
+    shown = str(round(0.3 * max_score, 2))
+    for text in feedback_text(course, latecomer):
+        assert f"penalty: {0.3 * max_score:g} points." in text, text[:400]
+        assert f"Late submission penalty (Score: -{shown})" in text
+        assert f"(Score: {round(raw - 0.3 * max_score, 2)} / {round(max_score, 2)})" in text

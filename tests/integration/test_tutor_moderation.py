@@ -56,7 +56,8 @@ def test_second_marks_are_blind_sampled_kept_apart_and_compared(tmp_path_factory
     result = moderation.agreement(course, ASSIGNMENT, QUESTION, 4)
     assert result["n"] == len(people) and result["exact"] == len(people) - 1
     code = anonymiser(course)
-    assert result["differ"] == [{"learner": code(people[0]), "first": 2.0, "second": 4.0}]
+    assert [{k: d[k] for k in ("learner", "first", "second")} for d in result["differ"]] == [
+        {"learner": code(people[0]), "first": 2.0, "second": 4.0}]
     levels_first = ["2"] * len(people)
     levels_second = ["4"] + ["2"] * (len(people) - 1)
     assert result["kappa"] == moderation.cohen_kappa(levels_first, levels_second)
@@ -71,3 +72,60 @@ def test_second_marks_are_blind_sampled_kept_apart_and_compared(tmp_path_factory
         nb = after[s]["notebooks"][ASSIGNMENT]["grades"][QUESTION]
         assert nb[1] == firsts[s]  # manual score: the first marker's
     assert set(after) == set(before)
+
+
+def sample_under(course, key_hex: str) -> set[str]:
+    with sqlite3.connect(moderation.path(course)) as con:
+        con.execute("insert or replace into settings values ('sample_key', ?)", (key_hex,))
+    return moderation.sample(course, ASSIGNMENT, QUESTION)
+
+
+@pytest.mark.slow
+def test_the_sample_is_unpredictable_markers_are_named_and_an_agreed_mark_is_kept_backed_up_and_exported(
+        tmp_path_factory):
+    import csv
+    import secrets
+
+    from syslead.tutor import backup, export
+
+    base = tmp_path_factory.mktemp("moderation-named")
+    course_dir = tutor_cohort.copy(tutor_cohort.graded(base), base / "course")
+    course = Course.find(course_dir)
+    rows = {g.student: g for g in grades(course, ASSIGNMENT) if g.cell == QUESTION}
+    # the sample follows moderation.db's own key, not the anonymised order the first marker sees
+    sample = moderation.sample(course, ASSIGNMENT, QUESTION)
+    (course_dir / ".syslead-anonymise-key").write_text(secrets.token_hex(32))
+    assert moderation.sample(course, ASSIGNMENT, QUESTION) == sample  # the first marker's order: no effect
+    others = {frozenset(sample_under(course, secrets.token_hex(32))) for _ in range(20)}
+    assert len(others) > 1  # another key, another sample
+    sample = moderation.sample(course, ASSIGNMENT, QUESTION)
+    people = sorted(sample)
+    for s in people:
+        grading_page.save(course, ASSIGNMENT, QUESTION, rows[s].grade_id, score=1.0, comment=None,
+                          confirm_blank=True, marker="first-tutor")
+        moderation.save(course, ASSIGNMENT, QUESTION, rows[s].grade_id, 4.0 if s == people[0] else 1.0, 4,
+                        marker="second-tutor")
+    differ = moderation.agreement(course, ASSIGNMENT, QUESTION, 4)["differ"]
+    assert len(differ) == 1 and differ[0]["first_marker"] == "first-tutor" and differ[0]["second_marker"] == "second-tutor"
+    moderation.agree(course, ASSIGNMENT, QUESTION, rows[people[0]].grade_id, 3.0, 4, "first-tutor")
+    result = moderation.agreement(course, ASSIGNMENT, QUESTION, 4)
+    d = result["differ"][0]
+    assert (d["first"], d["second"], d["agreed"], d["agreed_by"]) == (1.0, 4.0, 3.0, "first-tutor")  # beside both
+    assert result["second_markers"] == ["second-tutor"] and result["kappa_text"]
+    after = recorded(course, ASSIGNMENT)[people[0]]["notebooks"][ASSIGNMENT]["grades"][QUESTION]
+    assert after[1] == 3.0  # the agreed mark is the final mark in the gradebook
+    # backed up with the gradebook, put back by restore, and exported
+    made = backup.backup_gradebook(course)
+    assert backup.moderation_copy(made).is_file() and made in backup.backups(course)
+    assert backup.moderation_copy(made) not in backup.backups(course)
+    moderation.path(course).unlink()
+    backup.restore_gradebook(course, made)
+    assert moderation.agreement(course, ASSIGNMENT, QUESTION, 4)["differ"][0]["agreed"] == 3.0
+    export.write(course, out=base / "grades")
+    with open(base / "grades" / "moderation.csv", newline="") as f:
+        exported = {r["learner"]: r for r in csv.DictReader(f)}
+    assert set(exported) == sample
+    mine = exported[people[0]]
+    assert (mine["first_mark"], mine["second_mark"], mine["agreed_mark"]) == ("1", "4", "3")
+    assert (mine["first_marker"], mine["second_marker"], mine["agreed_by"]) == ("first-tutor", "second-tutor",
+                                                                                 "first-tutor")
