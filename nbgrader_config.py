@@ -3,7 +3,7 @@
 Run nbgrader commands from this folder (the course root). The exchange is course-local, in
 ``exchange/`` beside this file, so that release, fetch, submit and collect work on one machine
 without root; on a shared JupyterHub, point ``Exchange.root`` at the hub's shared exchange instead
-(see README, "For tutors").
+(see docs/tutors.md).
 """
 
 import os
