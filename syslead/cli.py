@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "collect": "syslead.tutor.collect",
     "autograde": "syslead.tutor.autograde",
     "reflections": "syslead.tutor.reflections",
+    "circles": "syslead.tutor.circles",
     "export": "syslead.tutor.export",
     "backup": "syslead.tutor.backup",
     "restore": "syslead.tutor.restore",
