@@ -523,7 +523,7 @@ def collect_replies(course: Course, assignment: str) -> tuple[list[Reply], list[
     plan = _need_plan(course, assignment)
     api = _api(course)
     notes = []
-    for i, members in enumerate(plan.circles):
+    for i in range(len(plan.circles)):
         aid = plan.circle_id(i)
         found = owners(course, aid)
         if not found:
