@@ -108,13 +108,18 @@ def opt_in_cell(reflection: str):
 
 # --- replies -------------------------------------------------------------------------------------------
 
-def reply_template() -> str:
-    return "\n\n".join(f"**{label}:** " for label, _ in PARTS) + "\n"
+REPLY_HINT = "Your reply to {name}: double-click this box to write in it"
+
+
+def reply_template(name: str = "the writer") -> str:
+    hint = "*" + REPLY_HINT.format(name=name) + ".*\n\n"
+    return hint + "\n\n".join(f"**{label}:** " for label, _ in PARTS) + "\n"
 
 
 def read_reply(source: str) -> dict[str, str]:
     """The three parts of a reply cell, as plain text ({} when the learner wrote nothing)."""
-    text = source.replace("\r\n", "\n")
+    text = "\n".join(line for line in source.replace("\r\n", "\n").split("\n")
+                     if not re.match(r"^\s*\*Your reply to .*double-click", line))
     labels = [label for label, _ in PARTS]
     found: dict[str, str] = {}
     for i, (label, key) in enumerate(PARTS):

@@ -375,8 +375,9 @@ def circle_notebook(course: Course, plan: Plan, i: int):
         f"disguise.\n"
         f"- **Something I would try in my own service**: what their reflection gives you.\n\n"
         f"Be as kind and as honest as you would want a colleague to be. Your tutor reads the replies before "
-        f"they go back to the writers, with your name as it appears above. Leave your own reflection's box "
-        f"empty. When you are done, save and submit this notebook as you submit an assignment.\n\n"
+        f"they go back to the writers, with your name as it appears above. Double-click a reply box to write in "
+        f"it, and press Shift+Enter to see it as text again. Leave the box under your own reflection empty. "
+        f"When you are done, save and submit this notebook as you submit an assignment.\n\n"
         f"*The protocol is adapted from {PRACTICE}.*")]
     for member in members:
         entry = plan.shared[member]
@@ -388,7 +389,8 @@ def circle_notebook(course: Course, plan: Plan, i: int):
             help_line = f"\n\n*The help {entry['name']} would like:* {as_quote(entry['help'])[2:]}" if entry.get("help") else ""
             cells.append(nbformat.v4.new_markdown_cell(f"{heading}\n\n{as_quote(text)}{help_line}",
                                                        metadata={"syslead": {"shared": token}}))
-            cells.append(nbformat.v4.new_markdown_cell(reply_template(), metadata={"syslead": {"reply_to": token}}))
+            cells.append(nbformat.v4.new_markdown_cell(reply_template(entry["name"]),
+                                                       metadata={"syslead": {"reply_to": token}}))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["syslead"] = {"circle": {"assignment": plan.assignment, "circle": i + 1}}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}

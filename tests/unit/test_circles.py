@@ -52,7 +52,8 @@ def test_the_name_and_the_help_are_read_as_plain_text_and_kept_short():
 
 
 def test_a_reply_is_read_in_its_three_parts_and_an_empty_form_is_no_reply():
-    assert read_reply(reply_template()) == {}
+    assert read_reply(reply_template()) == {} and read_reply(reply_template("Sam")) == {}
+    assert "Your reply to Sam" in reply_template("Sam")
     text = reply_template().replace("What I noticed:** ", "What I noticed:** the cascade stalled\n", 1)
     text = text.replace("ask you:** ", "ask you:** who else knew?\n", 1)
     assert read_reply(text) == {"noticed": "the cascade stalled", "question": "who else knew?"}
