@@ -30,6 +30,10 @@ from jupyter_core.paths import jupyter_config_path  # noqa: E402
 if not any(os.path.isfile(os.path.join(d, "nbgrader_config.py")) for d in jupyter_config_path()):
     c.ExchangeFactory.collect = "syslead.grading.submissions.SafeExchangeCollect"
 
+# The Assignments tab and `nbgrader list` show a learner only the released folders they can open: a
+# reflection circle (syslead circles) is readable by its members only.
+c.ExchangeFactory.list = "syslead.learner.exchange.ReadableList"
+
 # Each cell may run this long when nbgrader executes a notebook (validate, autograde).
 c.Execute.timeout = 60
 

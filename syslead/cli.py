@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "collect": "syslead.tutor.collect",
     "autograde": "syslead.tutor.autograde",
     "reflections": "syslead.tutor.reflections",
+    "circles": "syslead.tutor.circles",
     "export": "syslead.tutor.export",
     "release-feedback": "syslead.tutor.release_feedback",
     "backup": "syslead.tutor.backup",

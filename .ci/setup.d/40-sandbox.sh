@@ -6,6 +6,7 @@ set -euo pipefail
 missing=()
 command -v useradd >/dev/null 2>&1 || missing+=(passwd)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+command -v setfacl >/dev/null 2>&1 || missing+=(acl)  # reflection circles (tests/integration/test_circles.py)
 [ -x /usr/bin/python3 ] || missing+=(python3)
 /usr/bin/python3 -c "import venv" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -5,7 +5,7 @@
 #
 # Installs what is missing and is safe to run again (it then refreshes the course package):
 # - Debian packages: python3-venv (the system Python, which every learner's account can run) and
-#   Node.js with npm (for the proxy), only if they are not there yet;
+#   Node.js with npm (for the proxy), acl (setfacl, for reflection circles), only if they are not there yet;
 # - one Python environment for everybody in $SYSLEAD_HUB_PREFIX (default /opt/syslead-hub):
 #   JupyterHub from PyPI and the course package from this checkout, with its dependencies
 #   (JupyterLab, nbgrader, pandas, matplotlib, numpy, ipywidgets);
@@ -27,6 +27,8 @@ missing=()
 # home folder cannot be run by the learners' accounts.
 /usr/bin/python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# setfacl: a reflection circle's folder in the exchange is readable by its members only (syslead circles).
+command -v setfacl >/dev/null 2>&1 || missing+=(acl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${missing[*]}"
   apt-get update -qq

@@ -40,6 +40,10 @@ c.Exchange.root = os.environ.get("SYSLEAD_EXCHANGE", "/srv/nbgrader/exchange")
 # tab lists the courses a learner is on, and a learner not on the course cannot fetch or submit.
 c.Authenticator.plugin_class = "nbgrader.auth.JupyterHubAuthPlugin"
 
+# A reflection circle (syslead circles) is released readable by its members only; the Assignments tab
+# lists only what this learner can open.
+c.ExchangeFactory.list = "syslead.learner.exchange.ReadableList"
+
 
 class OwnerCheckedCollect(SafeExchangeCollect):
     """Collect only submissions that belong to the learner they name (and, as SafeExchangeCollect does,
