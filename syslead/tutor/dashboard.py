@@ -305,3 +305,25 @@ def nudge_list(cohort: Cohort, *, low: float = 30.0) -> pd.DataFrame:
                         "concerns": len(missing) * 2 + len(blank) * 2 + len(late) + len(lowscore)})
     table = pd.DataFrame(out, columns=["learner", "email", "submitted", "why", "concerns"])
     return table.sort_values(["concerns", "learner"], ascending=[False, True]).reset_index(drop=True)
+
+
+def circles_table(cohort: Cohort) -> pd.DataFrame:
+    """Reflection circles (``syslead circles``): for each assignment whose circles were formed, who shared,
+    in which circle, how many replies each wrote and received, and who is still waiting to reply."""
+    from syslead.tutor.circles import participation
+
+    course = Course.find(cohort.root)
+    rows = []
+    for name in sorted(set(cohort.results["assignment"])) if len(cohort.results) else []:
+        for learner, e in participation(course, name).items():
+            rows.append({"assignment": name, "learner": learner, "shared": "yes" if e["shared"] else "no",
+                         "circle": e["circle"] if e["circle"] is not None else "",
+                         "replies written": e["replied"], "replies received": e["received"],
+                         "waiting to reply": "yes" if e["waiting"] else "",
+                         "why not in a circle": e["why_not"]})
+    columns = ["assignment", "learner", "shared", "circle", "replies written", "replies received",
+               "waiting to reply", "why not in a circle"]
+    table = pd.DataFrame(rows, columns=columns)
+    if table.empty:
+        table.attrs["note"] = "No reflection circles have been formed yet (syslead circles ASSIGNMENT --size 3)."
+    return table

@@ -6,7 +6,9 @@ Three files in ``grades/`` under the course root (or ``--out``), all UTF-8:
     One row per learner on the roll and assignment, with nbgrader export's columns (``assignment, duedate,
     timestamp, student_id, last_name, first_name, email, raw_score, late_submission_penalty, score,
     max_score``; ``score`` is ``raw_score`` less the late penalty, never below 0) plus ``submitted``,
-    ``seconds_late``, ``percent``, ``needs_manual_grade``, ``status`` and ``note``.
+    ``seconds_late``, ``percent``, ``needs_manual_grade``, ``status``, ``note`` and ``circles`` (taking part
+    in reflection circles, ``syslead circles``: "shared; replied 2; received 3", or "did not share";
+    blank where no circles were formed).
 
 ``moodle.csv``
     Moodle's CSV grade import (*Grades > Import > CSV file*). Moodle reads a header row, then lets you map
@@ -82,6 +84,7 @@ class Row:
     raw_score: float | None = None
     late_submission_penalty: float | None = None
     needs_manual_grade: bool = False
+    circles: str = ""  # reflection circles: shared, replied, received (syslead circles), blank without
 
     @property
     def score(self) -> float | None:
@@ -97,6 +100,7 @@ class Row:
 
 def rows(course: Course, assignments: list[str] | None = None) -> list[Row]:
     """Every learner on the roll in every assignment (or those named), from the gradebook."""
+    from syslead.tutor.circles import participation, participation_line
     from syslead.tutor.classlist import not_learners
     from syslead.tutor.gradebook import late_penalties, roll
 
@@ -122,9 +126,12 @@ def rows(course: Course, assignments: list[str] | None = None) -> list[Row]:
             subs = {d["student"]: d for d in gb.submission_dicts(name)}
             penalties = late_penalties(gb, name)
             collected = course.submitted(name)
+            taking_part = participation(course, name)
             for p in learners:
                 row = Row(name, duedate, max_score, p.id, p.first_name, p.last_name, p.email, p.lms_user_id,
                           p.id in subs or p.id in collected)
+                if taking_part:
+                    row.circles = participation_line(taking_part.get(p.id, {}))
                 folder = collected.get(p.id)
                 if folder is not None:
                     absent = sorted(nb for nb in notebooks if not (folder / f"{nb}.ipynb").is_file())
@@ -181,7 +188,7 @@ def _num(x: float | None) -> str:
 def write_grades(path: Path, data: list[Row]) -> None:
     columns = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                "raw_score", "late_submission_penalty", "score", "max_score", "submitted", "seconds_late",
-               "percent", "needs_manual_grade", "status", "note"]
+               "percent", "needs_manual_grade", "status", "note", "circles"]
     with _open(path) as f:
         w = _writer(f)
         w.writerow(columns)
@@ -190,7 +197,7 @@ def write_grades(path: Path, data: list[Row]) -> None:
                         r.first_name or "", r.email or "", _num(r.raw_score), _num(r.late_submission_penalty),
                         _num(r.score), _num(r.max_score), "yes" if r.submitted else "no", _num(r.seconds_late),
                         f"{100 * r.score / r.max_score:.1f}" if r.max_score and r.score is not None else "",
-                        "yes" if r.needs_manual_grade else "no", r.status, r.note])
+                        "yes" if r.needs_manual_grade else "no", r.status, r.note, r.circles])
 
 
 def _by_learner(data: list[Row]) -> tuple[list[str], dict[str, dict[str, Row]]]:

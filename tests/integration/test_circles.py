@@ -189,6 +189,21 @@ def test_the_whole_loop_on_one_machine(machine):
     assert all(status[m]["replied"] == len(plan.circles[plan.circle_of(m)]) - 1 for m in SHARERS)
     assert sum(status[m]["received"] for m in SHARERS) == len(replies) - 1
 
+    # The export carries participation as a column, and the tutor dashboard shows it.
+    import pandas as pd
+
+    from syslead.tutor import dashboard, export
+
+    rows = {r.student_id: r for r in export.rows(course, [ASSIGNMENT])}
+    assert rows["learner7"].circles == "did not share" and rows["learner8"].circles == "did not share"
+    for m in SHARERS:
+        assert rows[m].circles == f"shared; replied {status[m]['replied']}; received {status[m]['received']}"
+    cohort = dashboard.Cohort(course.root, pd.DataFrame({"assignment": [ASSIGNMENT]}), pd.DataFrame(), pd.DataFrame())
+    table = dashboard.circles_table(cohort)
+    assert sorted(table["learner"]) == sorted(LEARNERS)
+    assert set(table.loc[table["shared"] == "yes", "learner"]) == set(SHARERS)
+    assert table.loc[table["learner"] == "learner8", "why not in a circle"].item() == "did not submit"
+
 
 def test_a_withdrawn_reflection_is_taken_out_before_release(machine, tmp_path):
     root = tmp_path / "course"
