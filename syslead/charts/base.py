@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
@@ -139,7 +140,31 @@ def label_line_end(ax, x, y, text: str, color: str) -> None:
 #: Where a point's label may go, in order of preference: (dx, dy) in points, and its alignment.
 _AROUND = [(5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"), (-5, -3, "right", "top"),
            (0, 7, "center", "bottom"), (0, -7, "center", "top"), (8, 0, "left", "center"), (-8, 0, "right", "center")]
-_AROUND += [(2 * dx, 2 * dy + (6 if dy > 0 else -6 if dy < 0 else 0), ha, va) for dx, dy, ha, va in _AROUND]
+_AROUND += [(k * dx, k * dy + (6 * k if dy > 0 else -6 * k if dy < 0 else 0), ha, va)
+            for k in (2, 4) for dx, dy, ha, va in _AROUND[:8]]
+
+
+def _marker_boxes(ax) -> list[Bbox]:
+    """The box on the page of every marker on the axes: scatter points and the markers of plotted lines,
+    each as large as it is drawn (a big star takes more room than a small dot)."""
+    to_pixels = ax.figure.dpi / 72.0
+    boxes = []
+    for collection in ax.collections:
+        offsets = collection.get_offsets()
+        if not len(offsets):
+            continue
+        sizes = collection.get_sizes() if hasattr(collection, "get_sizes") else []
+        for i, (px, py) in enumerate(ax.transData.transform(offsets)):
+            side = max(10.0, (sizes[i % len(sizes)] ** 0.5) * to_pixels) if len(sizes) else 10.0
+            boxes.append(Bbox.from_bounds(px - side / 2, py - side / 2, side, side))
+    for line in ax.get_lines():
+        if line.get_marker() in (None, "", " ", "None", "none") or not line.get_visible():
+            continue
+        side = max(10.0, line.get_markersize() * to_pixels)
+        points = np.column_stack([line.get_xdata(), line.get_ydata()]).astype(float)
+        for px, py in ax.transData.transform(points):
+            boxes.append(Bbox.from_bounds(px - side / 2, py - side / 2, side, side))
+    return boxes
 
 
 def label_points(ax, points, *, fontsize: float = 9, bold: bool = False) -> None:
@@ -153,9 +178,7 @@ def label_points(ax, points, *, fontsize: float = 9, bold: bool = False) -> None
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     taken = [t.get_window_extent(renderer).padded(2) for t in ax.texts if t.get_visible()]
-    for collection in ax.collections:
-        for px, py in ax.transData.transform(collection.get_offsets()):
-            taken.append(Bbox.from_bounds(px - 5, py - 5, 10, 10))
+    taken += _marker_boxes(ax)
     for x, y, text, colour in points:
         best, best_cost = None, None  # cost: labels and points overlapped, and 5 for leaving the axes
         for dx, dy, ha, va in _AROUND:

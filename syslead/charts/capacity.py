@@ -99,7 +99,7 @@ def hero_or_host_chart(
     """Line chart against demand (problems a week): mean weeks a problem spends in the system when one
     person decides everything and when ``people`` share the deciding, with a marker at ``demand``."""
     from syslead.charts import style
-    from syslead.charts.base import figure, label_line_ends, render, show
+    from syslead.charts.base import figure, label_line_ends, label_points, render, show
 
     demand = _amount("demand", demand)
     capacity = _rate("capacity", capacity)
@@ -109,7 +109,7 @@ def hero_or_host_chart(
     fig, ax = figure()
     ceiling = 6.0
     series = (("hero decides alone", 1, style.HIERARCHY, "-"), (f"host, {people} decide", people, style.NETWORK, "--"))
-    now, labels = {}, []
+    now, labels, unlimited = {}, [], []
     for name, c, colour, ls in series:
         ok = grid < c * capacity
         times = np.array([time_in_system(x, capacity, c) for x in grid[ok]])
@@ -123,15 +123,19 @@ def hero_or_host_chart(
         y = min(now[c], ceiling)
         ax.plot([demand], [y], marker="o" if c == 1 else "s", color=colour, markersize=9, zorder=4,
                 markerfacecolor=colour if math.isfinite(now[c]) else "white")
-        if not math.isfinite(now[c]):  # the open marker at the top: say what it means
-            ax.annotate("backlog grows\nwithout limit", xy=(demand, y), xytext=(-10, -2), textcoords="offset points",
-                        color=colour, fontsize=9, va="top", ha="right")
+        if not math.isfinite(now[c]):  # the open marker at the top: say what it means (below)
+            unlimited.append((demand, y, colour))
     ax.text(capacity * 1.02, ceiling * 0.55, "the most one\nperson can settle", color=style.HIERARCHY, fontsize=9)
     ax.set_ylim(0, ceiling * 1.02)
     ax.set_xlim(0, top * 1.3)
     label_line_ends(ax, labels)
     ax.set_xlabel("new problems a week")
     ax.set_ylabel("mean time in system (weeks)")
+    if unlimited:  # one label for the open markers (both sit at the same place when both are swamped),
+        # placed where it overlaps no other label or marker
+        x, y, colour = unlimited[-1]
+        text = "backlog grows\nwithout limit" + (" for both" if len(unlimited) > 1 else "")
+        label_points(ax, [(x, y, text, colour if len(unlimited) == 1 else "#333333")], fontsize=9)
     team_limit = people * capacity
     if team_limit > top:
         worst = time_in_system(top, capacity, people)

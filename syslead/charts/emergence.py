@@ -120,10 +120,15 @@ def cascade_window_chart(
     ax.plot(z, often * 100, marker="o", color=style.NETWORK, linestyle="-",
             label="runs where one person tips a global cascade (%)")
     ax.plot(z, mean * 100, marker="s", color=style.HIERARCHY, linestyle="--", label="average share who join (%)")
-    ax.legend(loc="upper right")
-    ax.text(0.1, 72, "too few links:\nislands", color="#555555", fontsize=9)
-    ax.text(z.max(), 14, "too many links: one neighbour\nis never enough", color="#555555", fontsize=9,
-            ha="right")
+    # the legend goes under the chart, where it can't cover the lines (they reach 100 %)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=9)
+    # the two ends of the window are named only where the chart shows them: where the runs stay flat at 0
+    few = np.flatnonzero(often > 0)
+    if few.size and few[0] > 0:
+        ax.text(0.1, 86, "too few links:\nislands", color="#555555", fontsize=9)
+    if few.size and few[-1] < z.size - 1:
+        ax.text(z.max(), 14, "too many links: one neighbour\nis never enough", color="#555555", fontsize=9,
+                ha="right")
     last_mean = int(np.argmax(mean))
     ax.set_xlabel("mean contacts per person")
     ax.set_ylabel("% of runs, or % of people")
