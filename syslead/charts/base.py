@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
 from syslead.charts import style
+from syslead.errors import CourseError
 
 style.apply()
 
@@ -231,6 +233,15 @@ class Sliders:
         return self.fallback
 
 
+#: Widest a slider is drawn: wide enough for a usable track beside its short description, narrow enough
+#: to read on a laptop. Its description keeps the width it needs, and the track takes the rest.
+SLIDER_WIDTH = "34rem"
+
+#: What a slider says when the notebook behind it has restarted and its chart can no longer redraw.
+RESTART_NOTE = ("These sliders stopped redrawing because the notebook restarted: choose Run, then Run All Cells, "
+                "and move them again.")
+
+
 def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sliders:
     """Sliders that redraw ``draw(**values)`` (a function returning a :class:`Chart`) when released.
 
@@ -240,8 +251,12 @@ def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sli
     in which a cell that creates widgets can wait for the whole cell timeout (jupyter/nbclient#312).
 
     ``controls`` maps each argument of ``draw`` to an ipywidgets slider (or any widget with a value).
-    ``fallback`` is the sentence shown where widgets don't render; say what the sliders change and that
-    the chart above shows the default settings.
+    Give each a short ``description`` (its accessible name, beside the track) and, for more words, a
+    ``tooltip``. The sliders are stacked, each up to :data:`SLIDER_WIDTH` wide, so every track stays
+    usable on a narrow screen. ``fallback`` is the sentence shown where widgets don't render; say what the
+    sliders change and that the chart above shows the default settings. A setting the chart can't draw
+    shows its one-sentence reason under the sliders, never a traceback; after a restart, the page says
+    which command brings the sliders back (:data:`RESTART_NOTE`).
     """
     if os.environ.get("NBGRADER_EXECUTION") or os.environ.get("SYSLEAD_NO_WIDGETS"):
         return Sliders(None, fallback)
@@ -252,15 +267,24 @@ def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sli
         if hasattr(control, "continuous_update"):
             control.continuous_update = False  # redraw when the slider is released, not on every pixel
         control.style = {"description_width": "initial"}
+        control.layout = widgets.Layout(width="100%", max_width=SLIDER_WIDTH)
         if not getattr(control, "description", ""):
             control.description = name.replace("_", " ")
+        if not getattr(control, "tooltip", None):
+            control.tooltip = control.description
+
     def redraw(**values):
-        chart = draw(**values)
+        try:
+            chart = draw(**values)
+        except (ValueError, CourseError) as problem:  # a setting the model refuses: its plain sentence
+            print(f"This setting can't be drawn: {problem}")
+            return
         if chart is not None:
             show(chart)
 
     output = widgets.interactive_output(redraw, controls)
-    box = widgets.VBox([widgets.HBox(list(controls.values()), layout={"flex_flow": "row wrap"}), output])
+    box = widgets.VBox([*controls.values(), output])
+    box.add_class("syslead-sliders")
     name_slider_handles()
     return Sliders(box, fallback)
 
@@ -268,7 +292,10 @@ def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sli
 #: ipywidgets 8 draws a slider's handle as an element with role "slider" and no name, so a screen reader
 #: says only "slider"; the description beside it is a separate label. This names each handle after its
 #: slider's description (and the readout after it too), for every slider on the page, now and as sliders
-#: are drawn again. JupyterLab runs it as a trusted output of the cell; it changes nothing but these names.
+#: are drawn again. After a kernel restart, ipywidgets marks every widget on the page "disconnected" (the
+#: sliders still move, but nothing in the kernel redraws the chart): above each such set of sliders it
+#: then puts :data:`RESTART_NOTE`, and takes it away once they are drawn again. JupyterLab runs it as a
+#: trusted output of the cell; it changes nothing else on the page.
 NAME_HANDLES_JS = """
 (function () {
   if (window.sysleadSliderNames) { window.sysleadSliderNames(); return; }
@@ -283,9 +310,27 @@ NAME_HANDLES_JS = """
       const readout = slider.querySelector('.widget-readout:not([aria-label])');
       if (readout) { readout.setAttribute('aria-label', text + ': value'); }
     }
+    // after a restart ipywidgets marks the sliders "disconnected": say what to run, above them
+    for (const box of document.querySelectorAll('.syslead-sliders.jupyter-widgets-disconnected')) {
+      const before = box.previousElementSibling;
+      if (before && before.classList.contains('syslead-restart-note')) continue;
+      const note = document.createElement('p');
+      note.className = 'syslead-restart-note';
+      note.setAttribute('role', 'status');
+      note.style.fontWeight = 'bold';
+      note.textContent = RESTART_NOTE;
+      box.before(note);
+    }
+    for (const note of document.querySelectorAll('.syslead-restart-note')) {
+      const box = note.nextElementSibling;
+      if (!box || !box.classList.contains('jupyter-widgets-disconnected')) note.remove();
+    }
   };
+  let queued = false;
+  const soon = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; name(); }); } };
   window.sysleadSliderNames = name;
-  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+  new MutationObserver(soon).observe(document.body, {childList: true, subtree: true, attributes: true,
+                                                     attributeFilter: ['class']});
   name();
 })();
 """
@@ -295,4 +340,4 @@ def name_slider_handles() -> None:
     """Give the slider handles on the page accessible names (see :data:`NAME_HANDLES_JS`)."""
     from IPython.display import Javascript, display
 
-    display(Javascript(NAME_HANDLES_JS))
+    display(Javascript(NAME_HANDLES_JS.replace("RESTART_NOTE", json.dumps(RESTART_NOTE))))

@@ -28,6 +28,8 @@ __all__ = [
     "time_in_system_chart",
     "hero_or_host_chart",
     "backlog_chart",
+    "waits_at_90",
+    "explore_hero_or_host",
 ]
 
 
@@ -215,3 +217,33 @@ def backlog_chart(
         f"(largest {host['backlog'].max():.0f})."
     )
     return show(fig, alt) if display else render(fig, alt)
+
+
+def waits_at_90(teams: Sequence[int] = (1, 10)) -> str:
+    """Figure 1 at 90 % busy, one sentence for each team size."""
+    lines = []
+    for team in teams:
+        days = time_in_system(arrival_rate=0.9 * team, service_rate=1, servers=team)
+        lines.append(f"At 90 % busy, with {team} {'person' if team == 1 else 'people'} deciding: "
+                     f"a problem spends {days:.2f} service times in the system on average.")
+    return "\n".join(lines)
+
+
+def explore_hero_or_host():
+    """Sliders over figure 2 (:func:`hero_or_host_chart`): new problems a week and the hosted team's size."""
+    from ipywidgets import FloatSlider, IntSlider
+
+    from syslead.charts.base import sliders
+
+    return sliders(
+        hero_or_host_chart,
+        fallback=(
+            "Interactive version of figure 2: one slider changes how many new problems arrive each week, the "
+            "other the number of people in the hosted team. Sliders need a running notebook; figure 2 above "
+            "shows the default settings."
+        ),
+        demand=FloatSlider(value=4.5, min=0.5, max=12, step=0.25, description="new problems a week",
+                           tooltip="How many new problems arrive each week, on average"),
+        people=IntSlider(value=5, min=2, max=10, description="hosted team size",
+                         tooltip="People in the hosted team: how many share the deciding when the leader hosts"),
+    )

@@ -276,3 +276,30 @@ def picture(n: int = 40, span: int = 3, contacts: int = 4, absent: int = 0, seed
         + f". Right, a network where each person knows {contacts} others: {summary(heard_w)}."
     )
     return render(fig, alt)
+
+
+def explore_reach():
+    """Sliders over figure 3 (:func:`reach_over_time`): people, reports per manager, contacts, the chance of
+    passing the message on and the share absent. The notebook calls this in one line."""
+    from ipywidgets import FloatSlider, IntSlider
+
+    from syslead.charts.base import sliders
+
+    return sliders(
+        reach_over_time,
+        fallback=(
+            "Interactive version of figure 3: sliders change the number of people, the span of control, "
+            "contacts per person, the chance of passing the message on, and the share absent. "
+            "Sliders need a running notebook; figure 3 above shows the default settings."
+        ),
+        n=IntSlider(value=1000, min=100, max=10000, step=100, description="people",
+                    tooltip="How many people are in the organisation"),
+        span=IntSlider(value=5, min=2, max=12, description="reports per manager",
+                       tooltip="How many people report to each manager in the hierarchy"),
+        contacts=IntSlider(value=8, min=2, max=16, step=2, description="contacts per person",
+                           tooltip="How many colleagues each person knows in the network"),
+        pass_on=FloatSlider(value=0.5, min=0.1, max=1.0, step=0.05, description="pass-on chance",
+                            tooltip="The chance that someone who has heard passes the message on at each step"),
+        absent=FloatSlider(value=0.0, min=0.0, max=0.3, step=0.01, description="share absent",
+                           tooltip="The share of people who are away and pass nothing on"),
+    )

@@ -362,6 +362,21 @@ def who_connects(table: object) -> pd.DataFrame:
     return _named(out.sort_values(["links", "cut off if away"], ascending=False, kind="stable"), "actor")
 
 
+def single_point_of_failure(table: object, name: str = "the example") -> str:
+    """In one sentence: the actor whose absence would cut off the most others (from :func:`who_connects`),
+    how many links they have, and how many actors have no hierarchical link at all."""
+    links = who_connects(table)
+    if not len(links):
+        return "No actors yet: once your table has relationships, this says who holds it together."
+    hub = links["cut off if away"].idxmax()
+    return (
+        f"In {name}, {hub} links to {links.loc[hub, 'links']} others ({links.loc[hub, 'viral']} of them "
+        f"viral); if {hub} were away, {links.loc[hub, 'cut off if away']} actors would lose every route to the "
+        f"rest of the partnership. {int((links['hierarchical'] == 0).sum())} actors have no hierarchical link "
+        f"at all."
+    )
+
+
 def _named(table: pd.DataFrame, rows: str) -> pd.DataFrame:
     """Name the column of row labels in the table's one header row (not in a second, mostly empty one)."""
     table.columns.name = rows
