@@ -223,11 +223,13 @@ def test_sliders_have_room_and_names_at_1000_px_and_say_what_to_run_after_a_rest
     sliders says what to run."""
     lab = learner_lab
     page = new_page(chromium, Console())
-    page.set_viewport_size({"width": 1000, "height": 860})
     path = "release/03-hero-to-host/03-hero-to-host.ipynb"
     page.goto(lab.url(f"lab/tree/{path}"))
     wait_for_notebook(page, path.rsplit("/", 1)[1])
     run_all(page)
+    # then 1,000 px wide (the notebook's toolbar, which the helpers read, is laid out for the default width)
+    page.set_viewport_size({"width": 1000, "height": 860})
+    page.wait_for_timeout(500)
 
     sliders = page.locator(f"{NOTEBOOK} .widget-slider")
     sliders.first.wait_for()
