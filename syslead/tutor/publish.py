@@ -226,8 +226,9 @@ def _ipynb(md: str) -> str:
     return str(Path(md).with_suffix(".ipynb"))
 
 
-#: What a learner's working copy holds: the notebooks and the pages they link to (see :func:`working_copy`).
-WORKING_COPY_PARTS = ("release", "notebooks", "docs")
+#: What a learner's working copy holds: the notebooks, the pages they link to and the course's data with
+#: its notes on sources (reading 2 links to them); see :func:`working_copy`.
+WORKING_COPY_PARTS = ("release", "notebooks", "docs", "data")
 WORKING_MARKER = ".syslead-working-copy.json"
 
 
@@ -241,13 +242,14 @@ class WorkingCopy:
 
 def working_copy(out: str | Path, course: Course | None = None) -> WorkingCopy:
     """A learner's own copy of the course to work in, made from the learners' copy (:func:`publish`):
-    only the notebooks (self-paced where the course has them) and the pages of ``docs/`` they link to,
+    only the notebooks (self-paced where the course has them), the pages of ``docs/`` they link to and
+    ``data/``,
     so that JupyterLab opened on it shows no solution, mark scheme, authors' ``.md`` twin, ``jupytext.toml``,
     tutor dashboard or ``source/``.
 
     Made again (after a ``git pull`` of course updates, or by running the README's first command a second
     time), it adds what is new and never replaces a notebook that is already there: that is the learner's
-    work. Other files (the pages of ``docs/``) are brought up to date. Keep ``OUT`` out of git (the course's
+    work. Other files (the pages of ``docs/``, ``data/``) are brought up to date. Keep ``OUT`` out of git (the course's
     ``.gitignore`` lists ``my-course/``), so that a pull never touches it."""
     import tempfile
 
