@@ -18,17 +18,20 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
 from syslead.charts import style
+from syslead.errors import CourseError
 
 style.apply()
 
@@ -139,7 +142,31 @@ def label_line_end(ax, x, y, text: str, color: str) -> None:
 #: Where a point's label may go, in order of preference: (dx, dy) in points, and its alignment.
 _AROUND = [(5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"), (-5, -3, "right", "top"),
            (0, 7, "center", "bottom"), (0, -7, "center", "top"), (8, 0, "left", "center"), (-8, 0, "right", "center")]
-_AROUND += [(2 * dx, 2 * dy + (6 if dy > 0 else -6 if dy < 0 else 0), ha, va) for dx, dy, ha, va in _AROUND]
+_AROUND += [(k * dx, k * dy + (6 * k if dy > 0 else -6 * k if dy < 0 else 0), ha, va)
+            for k in (2, 4) for dx, dy, ha, va in _AROUND[:8]]
+
+
+def _marker_boxes(ax) -> list[Bbox]:
+    """The box on the page of every marker on the axes: scatter points and the markers of plotted lines,
+    each as large as it is drawn (a big star takes more room than a small dot)."""
+    to_pixels = ax.figure.dpi / 72.0
+    boxes = []
+    for collection in ax.collections:
+        offsets = collection.get_offsets()
+        if not len(offsets):
+            continue
+        sizes = collection.get_sizes() if hasattr(collection, "get_sizes") else []
+        for i, (px, py) in enumerate(ax.transData.transform(offsets)):
+            side = max(10.0, (sizes[i % len(sizes)] ** 0.5) * to_pixels) if len(sizes) else 10.0
+            boxes.append(Bbox.from_bounds(px - side / 2, py - side / 2, side, side))
+    for line in ax.get_lines():
+        if line.get_marker() in (None, "", " ", "None", "none") or not line.get_visible():
+            continue
+        side = max(10.0, line.get_markersize() * to_pixels)
+        points = np.column_stack([line.get_xdata(), line.get_ydata()]).astype(float)
+        for px, py in ax.transData.transform(points):
+            boxes.append(Bbox.from_bounds(px - side / 2, py - side / 2, side, side))
+    return boxes
 
 
 def label_points(ax, points, *, fontsize: float = 9, bold: bool = False) -> None:
@@ -153,9 +180,7 @@ def label_points(ax, points, *, fontsize: float = 9, bold: bool = False) -> None
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     taken = [t.get_window_extent(renderer).padded(2) for t in ax.texts if t.get_visible()]
-    for collection in ax.collections:
-        for px, py in ax.transData.transform(collection.get_offsets()):
-            taken.append(Bbox.from_bounds(px - 5, py - 5, 10, 10))
+    taken += _marker_boxes(ax)
     for x, y, text, colour in points:
         best, best_cost = None, None  # cost: labels and points overlapped, and 5 for leaving the axes
         for dx, dy, ha, va in _AROUND:
@@ -208,6 +233,15 @@ class Sliders:
         return self.fallback
 
 
+#: Widest a slider is drawn: wide enough for a usable track beside its short description, narrow enough
+#: to read on a laptop. Its description keeps the width it needs, and the track takes the rest.
+SLIDER_WIDTH = "34rem"
+
+#: What a slider says when the notebook behind it has restarted and its chart can no longer redraw.
+RESTART_NOTE = ("These sliders stopped redrawing because the notebook restarted: choose Run, then Run All Cells, "
+                "and move them again.")
+
+
 def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sliders:
     """Sliders that redraw ``draw(**values)`` (a function returning a :class:`Chart`) when released.
 
@@ -217,8 +251,12 @@ def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sli
     in which a cell that creates widgets can wait for the whole cell timeout (jupyter/nbclient#312).
 
     ``controls`` maps each argument of ``draw`` to an ipywidgets slider (or any widget with a value).
-    ``fallback`` is the sentence shown where widgets don't render; say what the sliders change and that
-    the chart above shows the default settings.
+    Give each a short ``description`` (its accessible name, beside the track) and, for more words, a
+    ``tooltip``. The sliders are stacked, each up to :data:`SLIDER_WIDTH` wide, so every track stays
+    usable on a narrow screen. ``fallback`` is the sentence shown where widgets don't render; say what the
+    sliders change and that the chart above shows the default settings. A setting the chart can't draw
+    shows its one-sentence reason under the sliders, never a traceback; after a restart, the page says
+    which command brings the sliders back (:data:`RESTART_NOTE`).
     """
     if os.environ.get("NBGRADER_EXECUTION") or os.environ.get("SYSLEAD_NO_WIDGETS"):
         return Sliders(None, fallback)
@@ -229,15 +267,24 @@ def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sli
         if hasattr(control, "continuous_update"):
             control.continuous_update = False  # redraw when the slider is released, not on every pixel
         control.style = {"description_width": "initial"}
+        control.layout = widgets.Layout(width="100%", max_width=SLIDER_WIDTH)
         if not getattr(control, "description", ""):
             control.description = name.replace("_", " ")
+        if not getattr(control, "tooltip", None):
+            control.tooltip = control.description
+
     def redraw(**values):
-        chart = draw(**values)
+        try:
+            chart = draw(**values)
+        except (ValueError, CourseError) as problem:  # a setting the model refuses: its plain sentence
+            print(f"This setting can't be drawn: {problem}")
+            return
         if chart is not None:
             show(chart)
 
     output = widgets.interactive_output(redraw, controls)
-    box = widgets.VBox([widgets.HBox(list(controls.values()), layout={"flex_flow": "row wrap"}), output])
+    box = widgets.VBox([*controls.values(), output])
+    box.add_class("syslead-sliders")
     name_slider_handles()
     return Sliders(box, fallback)
 
@@ -245,7 +292,10 @@ def sliders(draw: Callable[..., Chart | None], fallback: str, **controls) -> Sli
 #: ipywidgets 8 draws a slider's handle as an element with role "slider" and no name, so a screen reader
 #: says only "slider"; the description beside it is a separate label. This names each handle after its
 #: slider's description (and the readout after it too), for every slider on the page, now and as sliders
-#: are drawn again. JupyterLab runs it as a trusted output of the cell; it changes nothing but these names.
+#: are drawn again. After a kernel restart, ipywidgets marks every widget on the page "disconnected" (the
+#: sliders still move, but nothing in the kernel redraws the chart): above each such set of sliders it
+#: then puts :data:`RESTART_NOTE`, and takes it away once they are drawn again. JupyterLab runs it as a
+#: trusted output of the cell; it changes nothing else on the page.
 NAME_HANDLES_JS = """
 (function () {
   if (window.sysleadSliderNames) { window.sysleadSliderNames(); return; }
@@ -260,9 +310,27 @@ NAME_HANDLES_JS = """
       const readout = slider.querySelector('.widget-readout:not([aria-label])');
       if (readout) { readout.setAttribute('aria-label', text + ': value'); }
     }
+    // after a restart ipywidgets marks the sliders "disconnected": say what to run, above them
+    for (const box of document.querySelectorAll('.syslead-sliders.jupyter-widgets-disconnected')) {
+      const before = box.previousElementSibling;
+      if (before && before.classList.contains('syslead-restart-note')) continue;
+      const note = document.createElement('p');
+      note.className = 'syslead-restart-note';
+      note.setAttribute('role', 'status');
+      note.style.fontWeight = 'bold';
+      note.textContent = RESTART_NOTE;
+      box.before(note);
+    }
+    for (const note of document.querySelectorAll('.syslead-restart-note')) {
+      const box = note.nextElementSibling;
+      if (!box || !box.classList.contains('jupyter-widgets-disconnected')) note.remove();
+    }
   };
+  let queued = false;
+  const soon = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; name(); }); } };
   window.sysleadSliderNames = name;
-  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+  new MutationObserver(soon).observe(document.body, {childList: true, subtree: true, attributes: true,
+                                                     attributeFilter: ['class']});
   name();
 })();
 """
@@ -272,4 +340,4 @@ def name_slider_handles() -> None:
     """Give the slider handles on the page accessible names (see :data:`NAME_HANDLES_JS`)."""
     from IPython.display import Javascript, display
 
-    display(Javascript(NAME_HANDLES_JS))
+    display(Javascript(NAME_HANDLES_JS.replace("RESTART_NOTE", json.dumps(RESTART_NOTE))))

@@ -28,6 +28,8 @@ __all__ = [
     "time_in_system_chart",
     "hero_or_host_chart",
     "backlog_chart",
+    "waits_at_90",
+    "explore_hero_or_host",
 ]
 
 
@@ -99,7 +101,7 @@ def hero_or_host_chart(
     """Line chart against demand (problems a week): mean weeks a problem spends in the system when one
     person decides everything and when ``people`` share the deciding, with a marker at ``demand``."""
     from syslead.charts import style
-    from syslead.charts.base import figure, label_line_ends, render, show
+    from syslead.charts.base import figure, label_line_ends, label_points, render, show
 
     demand = _amount("demand", demand)
     capacity = _rate("capacity", capacity)
@@ -109,7 +111,7 @@ def hero_or_host_chart(
     fig, ax = figure()
     ceiling = 6.0
     series = (("hero decides alone", 1, style.HIERARCHY, "-"), (f"host, {people} decide", people, style.NETWORK, "--"))
-    now, labels = {}, []
+    now, labels, unlimited = {}, [], []
     for name, c, colour, ls in series:
         ok = grid < c * capacity
         times = np.array([time_in_system(x, capacity, c) for x in grid[ok]])
@@ -123,15 +125,19 @@ def hero_or_host_chart(
         y = min(now[c], ceiling)
         ax.plot([demand], [y], marker="o" if c == 1 else "s", color=colour, markersize=9, zorder=4,
                 markerfacecolor=colour if math.isfinite(now[c]) else "white")
-        if not math.isfinite(now[c]):  # the open marker at the top: say what it means
-            ax.annotate("backlog grows\nwithout limit", xy=(demand, y), xytext=(-10, -2), textcoords="offset points",
-                        color=colour, fontsize=9, va="top", ha="right")
+        if not math.isfinite(now[c]):  # the open marker at the top: say what it means (below)
+            unlimited.append((demand, y, colour))
     ax.text(capacity * 1.02, ceiling * 0.55, "the most one\nperson can settle", color=style.HIERARCHY, fontsize=9)
     ax.set_ylim(0, ceiling * 1.02)
     ax.set_xlim(0, top * 1.3)
     label_line_ends(ax, labels)
     ax.set_xlabel("new problems a week")
     ax.set_ylabel("mean time in system (weeks)")
+    if unlimited:  # one label for the open markers (both sit at the same place when both are swamped),
+        # placed where it overlaps no other label or marker
+        x, y, colour = unlimited[-1]
+        text = "backlog grows\nwithout limit" + (" for both" if len(unlimited) > 1 else "")
+        label_points(ax, [(x, y, text, colour if len(unlimited) == 1 else "#333333")], fontsize=9)
     team_limit = people * capacity
     if team_limit > top:
         worst = time_in_system(top, capacity, people)
@@ -211,3 +217,33 @@ def backlog_chart(
         f"(largest {host['backlog'].max():.0f})."
     )
     return show(fig, alt) if display else render(fig, alt)
+
+
+def waits_at_90(teams: Sequence[int] = (1, 10)) -> str:
+    """Figure 1 at 90 % busy, one sentence for each team size."""
+    lines = []
+    for team in teams:
+        days = time_in_system(arrival_rate=0.9 * team, service_rate=1, servers=team)
+        lines.append(f"At 90 % busy, with {team} {'person' if team == 1 else 'people'} deciding: "
+                     f"a problem spends {days:.2f} service times in the system on average.")
+    return "\n".join(lines)
+
+
+def explore_hero_or_host():
+    """Sliders over figure 2 (:func:`hero_or_host_chart`): new problems a week and the hosted team's size."""
+    from ipywidgets import FloatSlider, IntSlider
+
+    from syslead.charts.base import sliders
+
+    return sliders(
+        hero_or_host_chart,
+        fallback=(
+            "Interactive version of figure 2: one slider changes how many new problems arrive each week, the "
+            "other the number of people in the hosted team. Sliders need a running notebook; figure 2 above "
+            "shows the default settings."
+        ),
+        demand=FloatSlider(value=4.5, min=0.5, max=12, step=0.25, description="new problems a week",
+                           tooltip="How many new problems arrive each week, on average"),
+        people=IntSlider(value=5, min=2, max=10, description="hosted team size",
+                         tooltip="People in the hosted team: how many share the deciding when the leader hosts"),
+    )

@@ -107,3 +107,34 @@ def practice_spread(needed: int = 2, n: int = PEOPLE, contacts: int = CONTACTS, 
     )
     table = pd.DataFrame({"step": steps, "clustered_percent": c_share, "random_average_percent": r_mean})
     return render(fig, alt, data={"over_time": table, "final": summary})
+
+
+def news_and_practice() -> str:
+    """Figure 5's findings in one sentence: how fast news spreads on each kind of network, and how far a
+    practice that needs two contacts gets (from :func:`syslead.models.contagion.compare_networks`)."""
+    table = compare_networks().set_index(["needed", "network"])
+    news_c, news_r = table.loc[(1, "clustered")], table.loc[(1, "random")]
+    two_c, two_r = table.loc[(2, "clustered")], table.loc[(2, "random")]
+    return (
+        f"News (one contact enough): everyone hears on both kinds of network, but half have heard after "
+        f"{news_r.steps_to_half:.0f} steps on the random networks and {news_c.steps_to_half:.0f} on the clustered "
+        f"one. A practice that needs two contacts: {two_c.final_share:.0%} adopt on the clustered network, "
+        f"{two_r.final_share:.0%} on the random ones (on average)."
+    )
+
+
+def explore_practice():
+    """A slider over figure 5 (:func:`practice_spread`): how many contacts must have adopted first."""
+    from ipywidgets import IntSlider
+
+    from syslead.charts.base import sliders
+
+    return sliders(
+        practice_spread,
+        fallback=(
+            "Interactive version of figure 5: the slider changes how many of a person's contacts must have "
+            "adopted before they adopt. Sliders need a running notebook; figure 5 above shows two contacts."
+        ),
+        needed=IntSlider(value=2, min=1, max=4, description="contacts needed",
+                         tooltip="How many of a person's contacts must have adopted before they adopt"),
+    )

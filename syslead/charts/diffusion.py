@@ -282,3 +282,47 @@ def overtake_map(replacements=(0.0, REPLACEMENT), years: int = 20, display: bool
         + "; ".join(pieces) + "."
     )
     return show(fig, alt) if display else render(fig, alt)
+
+
+def explore_adoption():
+    """Sliders over figure 1 (:func:`adoption_curves`): p (broadcast) and q (word of mouth)."""
+    from ipywidgets import FloatSlider
+
+    from syslead.charts.base import sliders
+
+    return sliders(
+        adoption_curves,
+        fallback=(
+            "Interactive version of figure 1: sliders change p (broadcast) and q (word of mouth). "
+            "Sliders need a running notebook; figure 1 above shows the default settings, p = 0.03 and q = 0.38."
+        ),
+        p=FloatSlider(value=0.03, min=0.0, max=0.2, step=0.005, readout_format=".3f", description="p (broadcast)",
+                      tooltip="p: the share of those not yet adopting who adopt each year because of broadcast"),
+        q=FloatSlider(value=0.38, min=0.0, max=1.0, step=0.02, description="q (word of mouth)",
+                      tooltip="q: how strongly those who have adopted bring others in, by word of mouth"),
+    )
+
+
+def all_parts_ready(chances=(0.9, 0.8), parts=(1, 3, 5)) -> str:
+    """Co-innovation risk as arithmetic (our illustration of Adner's point, not his figures): if each
+    partner's part is ready on time with the same chance, all of them are ready with that chance multiplied
+    together. One sentence for each chance."""
+    words = {1: "one part", 3: "three parts", 5: "five parts"}
+    lines = ["If each partner's part is ready on time with the same chance, all of them are ready with that "
+             "chance multiplied together (our illustration of Adner's point, not his figures)."]
+    for chance in chances:
+        together = ", ".join(f"{words.get(n, f'{n} parts')} {chance**n:.0%}" for n in parts)
+        lines.append(f"Each part ready with a chance of {chance:.0%}: {together}.")
+    return "\n".join(lines)
+
+
+def fit_among_products(fit: BassFit) -> str:
+    """Where a fitted product's p sits among the published products of figure 3, in one sentence."""
+    products = load("bass_parameters.csv").query("category != 'meta-analysis'")
+    below = int((products["p"] < fit.p).sum())
+    return (
+        f"Our fit: p = {fit.p:.3f}, q = {fit.q:.2f}. Of the {len(products)} products in figure 3, "
+        f"{int((products['p'] < META_ANALYSIS_P).sum())} have a p below the published average of "
+        f"{META_ANALYSIS_P:g}, and {below} have a p below the iPhone's. Their middle (median) p is "
+        f"{products['p'].median():.3f}."
+    )

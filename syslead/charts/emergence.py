@@ -37,6 +37,8 @@ __all__ = [
     "granovetter_chart",
     "cascade_window_chart",
     "life_cycle_chart",
+    "life_cycle_groups",
+    "explore_cascade_window",
 ]
 
 
@@ -120,10 +122,15 @@ def cascade_window_chart(
     ax.plot(z, often * 100, marker="o", color=style.NETWORK, linestyle="-",
             label="runs where one person tips a global cascade (%)")
     ax.plot(z, mean * 100, marker="s", color=style.HIERARCHY, linestyle="--", label="average share who join (%)")
-    ax.legend(loc="upper right")
-    ax.text(0.1, 72, "too few links:\nislands", color="#555555", fontsize=9)
-    ax.text(z.max(), 14, "too many links: one neighbour\nis never enough", color="#555555", fontsize=9,
-            ha="right")
+    # the legend goes under the chart, where it can't cover the lines (they reach 100 %)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=9)
+    # the two ends of the window are named only where the chart shows them: where the runs stay flat at 0
+    few = np.flatnonzero(often > 0)
+    if few.size and few[0] > 0:
+        ax.text(0.1, 86, "too few links:\nislands", color="#555555", fontsize=9)
+    if few.size and few[-1] < z.size - 1:
+        ax.text(z.max(), 14, "too many links: one neighbour\nis never enough", color="#555555", fontsize=9,
+                ha="right")
     last_mean = int(np.argmax(mean))
     ax.set_xlabel("mean contacts per person")
     ax.set_ylabel("% of runs, or % of people")
@@ -207,3 +214,38 @@ def life_cycle_chart(stage: float = 3.0, *, causes: int = 5, size: int = 8, seed
         + where
     )
     return show(fig, alt) if display else render(fig, alt)
+
+
+def life_cycle_groups() -> str:
+    """Figure 5's counts in one sentence: who has found a kindred spirit, and the connected groups at each
+    stage of the life cycle."""
+    stages = {name: life_cycle(stage) for name, stage in (("networks", 1), ("communities of practice", 2),
+                                                          ("system of influence", 3))}
+    linked = int((stages["networks"].network.degrees() > 0).sum())
+    n = stages["networks"].network.n
+    networks, communities, system = (stages[s].groups() for s in stages)
+    return (
+        f"At the networks stage, {linked} of {n} people have found at least one kindred spirit. Connected "
+        f"groups, largest first: networks {_plural(len(networks), 'group', 'groups')}; communities of practice "
+        f"{_plural(len(communities), 'group', 'groups')} (largest {communities[0]} people); system of influence "
+        f"{_plural(len(system), 'group', 'groups')} of {system[0]}."
+    )
+
+
+def explore_cascade_window():
+    """A slider over figure 4 (:func:`cascade_window_chart`): φ, the share of contacts each person needs."""
+    from ipywidgets import FloatSlider
+
+    from syslead.charts.base import sliders
+
+    return sliders(
+        cascade_window_chart,
+        fallback=(
+            "Interactive version of figure 4: the slider changes phi, the share of their contacts each person "
+            "needs to see joining before they join. Sliders need a running notebook; figure 4 above shows "
+            "phi = 0.18."
+        ),
+        phi=FloatSlider(value=0.18, min=0.05, max=0.4, step=0.01, description="φ (share needed)",
+                        tooltip="phi: the share of their contacts each person needs to see joining before "
+                                "they join"),
+    )

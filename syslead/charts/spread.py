@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
+from matplotlib.colors import BoundaryNorm
 
 from syslead.charts import style
 from syslead.charts.base import Chart, counts_axis, describe_share, figure, label_line_ends, render
@@ -201,12 +202,21 @@ def _ring_layout(n: int) -> np.ndarray:
     return np.column_stack([np.cos(angle), np.sin(angle)])
 
 
-def _draw(ax, network: Network, pos: np.ndarray, heard_at: np.ndarray, absent_mask: np.ndarray, cmap, top):
+def _steps_colours(top: int):
+    """One colour per whole step, 0 to ``top``: a colour map cut into ``top + 1`` bands and the norm that
+    puts each step in the middle of its band (so that the colour bar reads 0, 1, 2, ..., never 0.5)."""
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps[style.SEQUENTIAL_CMAP].resampled(top + 1)
+    return cmap, BoundaryNorm(np.arange(-0.5, top + 1.5), cmap.N)
+
+
+def _draw(ax, network: Network, pos: np.ndarray, heard_at: np.ndarray, absent_mask: np.ndarray, cmap, norm):
     u, v = network.edges()
     ax.add_collection(LineCollection(np.stack([pos[u], pos[v]], axis=1), colors="#BBBBBB", linewidths=0.8))
     present = ~absent_mask
     reached = present & (heard_at >= 0)
-    ax.scatter(pos[reached, 0], pos[reached, 1], c=heard_at[reached], cmap=cmap, vmin=0, vmax=top,
+    ax.scatter(pos[reached, 0], pos[reached, 1], c=heard_at[reached], cmap=cmap, norm=norm,
                s=70, edgecolors="black", linewidths=0.5, zorder=3)
     missed = present & (heard_at < 0)
     ax.scatter(pos[missed, 0], pos[missed, 1], facecolors="white", edgecolors="black", s=70,
@@ -245,12 +255,13 @@ def picture(n: int = 40, span: int = 3, contacts: int = 4, absent: int = 0, seed
     heard_h, heard_w = _heard_at(h, gone), _heard_at(w, gone)
     top = max(heard_h.max(), heard_w.max(), 1)
     fig, (left, right) = figure(1, 2, wide=True)
-    _draw(left, h, _tree_layout(n, span), heard_h, absent_mask, style.SEQUENTIAL_CMAP, top)
-    _draw(right, w, _ring_layout(n), heard_w, absent_mask, style.SEQUENTIAL_CMAP, top)
+    cmap, norm = _steps_colours(int(top))
+    _draw(left, h, _tree_layout(n, span), heard_h, absent_mask, cmap, norm)
+    _draw(right, w, _ring_layout(n), heard_w, absent_mask, cmap, norm)
     left.set_title(f"organisation chart ({span} reports each)", loc="left")
     right.set_title(f"network ({contacts} contacts each)", loc="left")
     sm = left.collections[1]
-    fig.colorbar(sm, ax=[left, right], label="step at which they heard", shrink=0.8)
+    fig.colorbar(sm, ax=[left, right], label="step at which they heard", shrink=0.8, ticks=range(int(top) + 1))
 
     def summary(heard):
         present = ~absent_mask
@@ -265,3 +276,30 @@ def picture(n: int = 40, span: int = 3, contacts: int = 4, absent: int = 0, seed
         + f". Right, a network where each person knows {contacts} others: {summary(heard_w)}."
     )
     return render(fig, alt)
+
+
+def explore_reach():
+    """Sliders over figure 3 (:func:`reach_over_time`): people, reports per manager, contacts, the chance of
+    passing the message on and the share absent. The notebook calls this in one line."""
+    from ipywidgets import FloatSlider, IntSlider
+
+    from syslead.charts.base import sliders
+
+    return sliders(
+        reach_over_time,
+        fallback=(
+            "Interactive version of figure 3: sliders change the number of people, the span of control, "
+            "contacts per person, the chance of passing the message on, and the share absent. "
+            "Sliders need a running notebook; figure 3 above shows the default settings."
+        ),
+        n=IntSlider(value=1000, min=100, max=10000, step=100, description="people",
+                    tooltip="How many people are in the organisation"),
+        span=IntSlider(value=5, min=2, max=12, description="reports per manager",
+                       tooltip="How many people report to each manager in the hierarchy"),
+        contacts=IntSlider(value=8, min=2, max=16, step=2, description="contacts per person",
+                           tooltip="How many colleagues each person knows in the network"),
+        pass_on=FloatSlider(value=0.5, min=0.1, max=1.0, step=0.05, description="pass-on chance",
+                            tooltip="The chance that someone who has heard passes the message on at each step"),
+        absent=FloatSlider(value=0.0, min=0.0, max=0.3, step=0.01, description="share absent",
+                           tooltip="The share of people who are away and pass nothing on"),
+    )

@@ -362,6 +362,21 @@ def who_connects(table: object) -> pd.DataFrame:
     return _named(out.sort_values(["links", "cut off if away"], ascending=False, kind="stable"), "actor")
 
 
+def single_point_of_failure(table: object, name: str = "the example") -> str:
+    """In one sentence: the actor whose absence would cut off the most others (from :func:`who_connects`),
+    how many links they have, and how many actors have no hierarchical link at all."""
+    links = who_connects(table)
+    if not len(links):
+        return "No actors yet: once your table has relationships, this says who holds it together."
+    hub = links["cut off if away"].idxmax()
+    return (
+        f"In {name}, {hub} links to {links.loc[hub, 'links']} others ({links.loc[hub, 'viral']} of them "
+        f"viral); if {hub} were away, {links.loc[hub, 'cut off if away']} actors would lose every route to the "
+        f"rest of the partnership. {int((links['hierarchical'] == 0).sum())} actors have no hierarchical link "
+        f"at all."
+    )
+
+
 def _named(table: pd.DataFrame, rows: str) -> pd.DataFrame:
     """Name the column of row labels in the table's one header row (not in a second, mostly empty one)."""
     table.columns.name = rows
@@ -434,6 +449,45 @@ def _describe_links(table: pd.DataFrame, limit: int = 30) -> str:
     return " ".join(parts)
 
 
+#: How far an arrow may bend (matplotlib's arc3 "rad") to pass around a box in its way, in order of preference.
+BENDS = (0.0, 0.2, -0.2, 0.35, -0.35, 0.5, -0.5, 0.7, -0.7)
+
+
+def _crossed(arrow, boxes: dict, ends: tuple[str, str], renderer) -> int:
+    """How many actors' boxes (other than its two ends) an arrow passes through on the page."""
+    from matplotlib.path import Path
+
+    patch = arrow.arrow_patch
+    path = patch.get_transform().transform_path(patch.get_path())
+    pieces = [Path(polygon) for polygon in path.to_polygons(closed_only=False)]
+    count = 0
+    for name, text in boxes.items():
+        if name in ends:
+            continue
+        box = text.get_bbox_patch().get_window_extent(renderer).padded(3)
+        count += any(piece.intersects_bbox(box, filled=False) for piece in pieces)
+    return count
+
+
+def _route_around_boxes(fig, arrows, boxes: dict) -> None:
+    """Bend each arrow that would pass through another actor's box until it passes around every box (or
+    through as few as it can), so that no arrow reads as a link to an actor it does not touch."""
+    fig.canvas.draw()  # lay out the boxes, so that their size on the page is known
+    renderer = fig.canvas.get_renderer()
+    for arrow, bend, a, b in arrows:
+        if not _crossed(arrow, boxes, (a, b), renderer):
+            continue
+        best, fewest = bend, None
+        for rad in sorted(BENDS, key=lambda r: abs(r - bend)):
+            arrow.arrow_patch.set_connectionstyle(f"arc3,rad={rad}")
+            crossed = _crossed(arrow, boxes, (a, b), renderer)
+            if fewest is None or crossed < fewest:
+                best, fewest = rad, crossed
+            if crossed == 0:
+                break
+        arrow.arrow_patch.set_connectionstyle(f"arc3,rad={best}")
+
+
 def draw_system(table: object, title: str = "your system"):
     """A drawing of the system as a network, returned as a :class:`syslead.charts.base.Chart` with alt text.
 
@@ -481,20 +535,22 @@ def draw_system(table: object, title: str = "your system"):
         "viral": {"color": style.NETWORK, "linestyle": "--", "linewidth": 1.6},
         "": {"color": "#777777", "linestyle": ":", "linewidth": 1.4},
     }
-    for _, row in usable.iterrows():
-        kind = row["flow"] if row["flow"] in FLOWS else ""
-        s = styles[kind]
-        bend = 0.0 if kind == "hierarchical" else 0.2
-        ax.annotate("", xy=pos[row["to"]], xytext=pos[row["from"]], zorder=2,
-                    arrowprops={"arrowstyle": "-|>", "mutation_scale": 14, "color": s["color"],
-                                "linestyle": s["linestyle"], "linewidth": s["linewidth"],
-                                "shrinkA": 2, "shrinkB": 2, "connectionstyle": f"arc3,rad={bend}",
-                                "patchA": boxes[row["from"]].get_bbox_patch(),
-                                "patchB": boxes[row["to"]].get_bbox_patch()})
     pad_x, pad_y = (0.9, 0.6) if not circle else (0.5, 0.35)
     ax.set_xlim(min(xs) - pad_x, max(xs) + pad_x)
     ax.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
     ax.set_axis_off()
+    arrows = []
+    for _, row in usable.iterrows():
+        kind = row["flow"] if row["flow"] in FLOWS else ""
+        s = styles[kind]
+        bend = 0.0 if kind == "hierarchical" else 0.2
+        arrow = ax.annotate("", xy=pos[row["to"]], xytext=pos[row["from"]], zorder=2,
+                            arrowprops={"arrowstyle": "-|>", "mutation_scale": 14, "color": s["color"],
+                                        "linestyle": s["linestyle"], "linewidth": s["linewidth"],
+                                        "shrinkA": 2, "shrinkB": 2, "connectionstyle": f"arc3,rad={bend}",
+                                        "patchA": boxes[row["from"]].get_bbox_patch(),
+                                        "patchB": boxes[row["to"]].get_bbox_patch()})
+        arrows.append((arrow, bend, row["from"], row["to"]))
     handles = [Line2D([], [], label=f"{k} (solid)" if k == "hierarchical" else f"{k} (dashed)", **styles[k])
                for k in FLOWS if (usable["flow"] == k).any()]
     if (~usable["flow"].isin(FLOWS)).any():
@@ -502,6 +558,7 @@ def draw_system(table: object, title: str = "your system"):
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="how information flows",
               alignment="left")
     ax.set_title(title, loc="left")
+    _route_around_boxes(fig, arrows, boxes)
     where = ("Actors are placed around a circle, because no link is marked hierarchical yet." if circle else
              "People higher up the lines of authority are drawn higher; actors with no hierarchical link are "
              "in the bottom row.")

@@ -100,10 +100,20 @@ class Reflection:
     prompt: str
     answer: str | None
     feedback: Feedback | None = None
+    mark: tuple[float, float] | None = None  # (points given, points possible), once a tutor has returned it
+    tutor_comment: str | None = None
 
     @property
     def answered(self) -> bool:
         return self.answer is not None
+
+    @property
+    def mark_words(self) -> str | None:
+        """The tutor's mark in words ("3 of 4 points"), or None before it is returned."""
+        if self.mark is None:
+            return None
+        given, possible = self.mark
+        return f"{given:g} of {possible:g} point{'' if possible == 1 else 's'}"
 
 
 @dataclass
@@ -130,6 +140,27 @@ class Journal:
     problems: list[str] = field(default_factory=list)
     made: str = ""
     parts: tuple[Part, ...] = ()
+    course_title: str = ""
+    minutes: int = 0
+
+    @property
+    def evidence(self) -> list[str]:
+        """What a learner can give as evidence of their learning (CPD): the course and its study time,
+        the dates of the work, and the reflections written and marked. Plain sentences."""
+        lines = []
+        if self.course_title:
+            lines.append(f"Course: {self.course_title}, about {_hours(self.minutes)} of study "
+                         f"(the course's own estimate of its reading and exercises).")
+        dates = sorted(c.modified for c in self.copies.values() if c and c.modified)
+        if dates:
+            first, last = _day(dates[0]), _day(dates[-1])
+            lines.append(f"Dates of the work: {first}." if first == last else
+                         f"Dates of the work: from {first} to {last} (when each notebook was last saved).")
+        marked = [r for r in self.reflections if r.mark is not None]
+        lines.append(f"Reflections written: {self.answered} of {self.expected}"
+                     + (f"; {len(marked)} marked by a tutor, {sum(r.mark[0] for r in marked):g} of "
+                        f"{sum(r.mark[1] for r in marked):g} points." if marked else "; none marked by a tutor yet."))
+        return lines
 
     @property
     def reflections(self) -> list[Reflection]:
@@ -316,6 +347,7 @@ def collect(folder: str | os.PathLike, course: Course | str | os.PathLike | None
     is not a folder or the manifest cannot be read; every problem with a notebook becomes one line in
     ``journal.problems``.
     """
+    course = course if isinstance(course, Course) else load_course(course)
     course_parts = parts(course)
     root = Path(folder).expanduser()
     if not root.exists():
@@ -329,7 +361,6 @@ def collect(folder: str | os.PathLike, course: Course | str | os.PathLike | None
     unreadable_lines: list[str] = []
     problems: list[str] = []
     unreadable: dict[str, str] = {}
-    tutors = 0
     for path in notebooks_in(root):
         try:
             data = read_notebook(path)
@@ -341,7 +372,6 @@ def collect(folder: str | os.PathLike, course: Course | str | os.PathLike | None
         try:
             copy = read_copy(path, data, course_parts)
         except TutorsCopy:
-            tutors += 1
             continue
         if copy is not None:
             copies[copy.part.name].append(copy)
@@ -366,15 +396,63 @@ def collect(folder: str | os.PathLike, course: Course | str | os.PathLike | None
             problems.append(f"{part.title}: {len(found)} copies found; used {_where(best.path, root)} "
                             f"({best.answered} of {len(best.reflections)} answered, saved "
                             f"{_when(best.modified)}), not {others}.")
+        returned = returned_marks(root, part.name)
         for r in best.reflections:
             if r.answered:
                 r.feedback = feedback(r.answer, kind=kind_of(r.grade_id))
-    if tutors:
-        problems.append(f"Left out {tutors} tutors' cop{'y' if tutors == 1 else 'ies'} of the notebooks (from "
-                        f"source/, with mark schemes): the journal quotes only learners' answers.")
+            if r.grade_id in returned:
+                r.mark, r.tutor_comment = returned[r.grade_id]
+    # tutors' copies of the notebooks (with the answers) are skipped without a word: a learner has none
     problems = unreadable_lines + problems
     made = _dt.datetime.now().strftime("%d %B %Y at %H:%M").lstrip("0")
-    return Journal(root, chosen, problems, made, course_parts)
+    return Journal(root, chosen, problems, made, course_parts, course.title, course.minutes)
+
+
+def _hours(minutes: int) -> str:
+    """Study time in words, to the nearest half hour: 315 -> '5.5 hours'."""
+    hours = round(minutes / 30) / 2
+    return f"{hours:g} hour{'' if hours == 1 else 's'}" if hours >= 1 else f"{minutes} minutes"
+
+
+def _day(timestamp: float) -> str:
+    return _dt.datetime.fromtimestamp(timestamp).strftime("%d %B %Y").lstrip("0")
+
+
+# nbgrader's feedback page (generate_feedback, then fetch_feedback puts it beside the learner's work) lists
+# each graded cell with its score, and each answer's comment in a box of its own.
+_SCORE = re.compile(r'<a href="#([^"]+)">[^<]*</a>\s*\(Score:\s*([\d.]+)\s*/\s*([\d.]+)\)')
+_COMMENT = re.compile(r'<a name="comment-([^"]+)"></a>(.*?)(?=<a name="comment-|\Z)', re.S)
+_COMMENT_TEXT = re.compile(r'<div class="panel-footer">\s*<div>\s*<b>Comments:</b>(.*?)</div>\s*</div>', re.S)
+
+
+def _plain(fragment: str) -> str:
+    import html
+
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+
+def returned_marks(folder: Path, name: str) -> dict[str, tuple[tuple[float, float], str | None]]:
+    """The tutor's marks and comments for notebook ``name``, from the newest feedback page nbgrader
+    returned under ``folder`` (``NAME.html``): grade id -> ((points given, points possible), comment)."""
+    pages = [Path(root) / f for root, dirs, files in os.walk(folder)
+             if not any(part.startswith(".") or part in SKIP_FOLDERS for part in Path(root).relative_to(folder).parts)
+             for f in files if f == f"{name}.html"]
+    found: dict[str, tuple[tuple[float, float], str | None]] = {}
+    for page in sorted(pages, key=lambda p: p.stat().st_mtime, reverse=True):
+        try:
+            text = page.read_text(encoding="utf-8", errors="replace")[:MAX_BYTES]
+        except OSError:
+            continue
+        scores = {gid: (float(a), float(b)) for gid, a, b in _SCORE.findall(text)}
+        if not scores:
+            continue  # not a feedback page
+        comments = {}
+        for gid, block in _COMMENT.findall(text):
+            box = _COMMENT_TEXT.search(block)
+            if box and _plain(box.group(1)):
+                comments[gid] = _plain(box.group(1))
+        return {gid: (mark, comments.get(gid)) for gid, mark in scores.items()}
+    return found
 
 
 def _when(timestamp: float) -> str:
@@ -455,6 +533,7 @@ def _markdown(journal: Journal) -> str:
            "*Systems leadership: an open Jupyter course.* "
            f"Made on {journal.made} from the course notebooks in `{journal.folder}`. "
            f"{journal.answered} of {journal.expected} reflections answered.", ""]
+    out += ["## Evidence of learning", ""] + [f"- {line}" for line in journal.evidence] + [""]
     if journal.problems:
         out += ["## Notes", ""] + [f"- {line}" for line in journal.problems] + [""]
     for part in journal.parts:
@@ -472,6 +551,9 @@ def _markdown(journal: Journal) -> str:
                 out += ["*Not answered yet.*", ""]
                 continue
             out += [_demote(r.answer, 4), ""]
+            if r.mark is not None:
+                out += ["#### My tutor's mark", "", f"- {r.mark_words}."]
+                out += [f"- Comment: {r.tutor_comment}" if r.tutor_comment else "- No comment."] + [""]
             if r.feedback is not None:
                 out += ["#### Feedback (advice, not a grade)", ""]
                 out += [f"- {line}" for line in feedback_lines(r.feedback)] + [""]

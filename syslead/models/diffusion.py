@@ -207,6 +207,18 @@ class BassFit:
         pk = bass_peak(self.p, self.q)
         return Peak(self.start + pk.time, pk.share, pk.rate * self.m)
 
+    def describe(self) -> str:
+        """What the fit found, in one sentence for a reader who does not program."""
+        return (
+            f"The Bass model fitted to these counts: broadcast p = {self.p:.3f} and word of mouth q = {self.q:.2f} "
+            f"a period (a year, if the periods are years); it expects m = {self.m:,.4g} adopters in all, in the "
+            f"units of the counts; and it explains {100 * self.r_squared:.0f} % of the variation from one period "
+            f"to the next (R² = {self.r_squared:.3f})."
+        )
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # what a notebook shows for a fit: the sentence
+        printer.text(self.describe())
+
     def __repr__(self) -> str:
         return (
             f"BassFit(p={self.p:.4f}, q={self.q:.3f}, m={self.m:,.4g}, r_squared={self.r_squared:.3f}): "

@@ -83,6 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "release notebooks (where the course has them)")
     parser.add_argument("--web", action="store_true",
                         help="then build the web book with Jupyter Book into OUT/_build/html (runs every notebook)")
+    parser.add_argument("--working-copy", action="store_true",
+                        help="a learner's own copy to work in: only the notebooks and the pages they link to; "
+                             "made again, it keeps every notebook already there")
     parser.add_argument("--course", metavar="FOLDER", default=None,
                         help="the course root, the folder with course.yml (default: found from here)")
     for name, what in (("repository", "the learners' GitHub repository"), ("branch", "its branch"),
@@ -93,6 +96,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     course = load_course(args.course)
+    if args.working_copy:
+        made = working_copy(args.out, course)
+        print(f"Your working copy of {course.title!r} is in {made.out}: "
+              + (f"{len(made.added)} new notebook{'s' if len(made.added) != 1 else ''}" if made.added else
+                 "no new notebooks")
+              + (f", and your {len(made.kept)} notebook{'s' if len(made.kept) != 1 else ''} kept as you left "
+                 f"{'them' if len(made.kept) != 1 else 'it'}." if made.kept else "."))
+        return 0
     overrides = {k: getattr(args, k) for k in ("repository", "branch", "binder_url", "hub_url", "web_url")
                  if getattr(args, k) is not None}
     report = publish(args.out, course=course, self_paced=args.self_paced, web=args.web, **overrides)
@@ -213,6 +224,61 @@ def _check_settings(settings: dict) -> dict:
 
 def _ipynb(md: str) -> str:
     return str(Path(md).with_suffix(".ipynb"))
+
+
+#: What a learner's working copy holds: the notebooks, the pages they link to and the course's data with
+#: its notes on sources (reading 2 links to them); see :func:`working_copy`.
+WORKING_COPY_PARTS = ("release", "notebooks", "docs", "data")
+WORKING_MARKER = ".syslead-working-copy.json"
+
+
+@dataclass
+class WorkingCopy:
+    out: Path
+    added: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def working_copy(out: str | Path, course: Course | None = None) -> WorkingCopy:
+    """A learner's own copy of the course to work in, made from the learners' copy (:func:`publish`):
+    only the notebooks (self-paced where the course has them), the pages of ``docs/`` they link to and
+    ``data/``,
+    so that JupyterLab opened on it shows no solution, mark scheme, authors' ``.md`` twin, ``jupytext.toml``,
+    tutor dashboard or ``source/``.
+
+    Made again (after a ``git pull`` of course updates, or by running the README's first command a second
+    time), it adds what is new and never replaces a notebook that is already there: that is the learner's
+    work. Other files (the pages of ``docs/``, ``data/``) are brought up to date. Keep ``OUT`` out of git (the course's
+    ``.gitignore`` lists ``my-course/``), so that a pull never touches it."""
+    import tempfile
+
+    course = course or load_course()
+    out = Path(out).expanduser().resolve()
+    root = course.root.resolve()
+    if out == root or root.is_relative_to(out) or (root / "source") in (out, *out.parents):
+        raise CourseError(f"{out} is not a new folder beside the course's files: give one such as my-course.")
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / WORKING_MARKER).is_file())):
+        raise CourseError(f"{out} already holds files that are not a working copy of the course: give a new "
+                          f"folder (nothing there was changed).")
+    report = WorkingCopy(out)
+    with tempfile.TemporaryDirectory(prefix="syslead-working-copy-") as tmp:
+        learners = publish(Path(tmp) / "copy", course, self_paced=True)
+        report.notes = [n for n in learners.notes if "self-paced" not in n]
+        for rel in sorted(learners.files):
+            if rel.split("/", 1)[0] not in WORKING_COPY_PARTS:
+                continue
+            target = out / rel
+            if target.suffix == ".ipynb" and target.exists():
+                report.kept.append(rel)  # the learner's work: never replaced
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(learners.out / rel, target)
+            if target.suffix == ".ipynb":
+                report.added.append(rel)
+    (out / WORKING_MARKER).write_text(json.dumps({"course": course.id, "syslead": __version__}) + "\n",
+                                      encoding="utf-8")
+    return report
 
 
 def _junk(f: Path) -> bool:

@@ -17,6 +17,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -52,6 +53,31 @@ def readme_lab_command() -> list[str]:
     lab = shlex.split(quick_start()[0].split("&&")[-1])
     assert lab[0] == ".venv/bin/jupyter" and lab[1] == "lab", lab
     return [str(BIN / "jupyter"), *lab[1:]]
+
+
+def readme_copy_command() -> list[str]:
+    """The first quick-start command's `syslead publish ... --working-copy` part (the learner's own copy)."""
+    parts = [shlex.split(p) for p in quick_start()[0].split("&&")]
+    (made,) = [p for p in parts if p[0] == ".venv/bin/syslead"]
+    assert made[1] == "publish" and "--working-copy" in made, made
+    return [str(BIN / "syslead"), *made[1:]]
+
+
+#: What the learner's file browser must never show (issue 21, item 5).
+NOT_FOR_LEARNERS = re.compile(r"(^|/)(source|jupytext\.toml|tutor-dashboard\.[a-z]+|nbgrader_config\.py"
+                              r"|gradebook\.db)($|/)|^(release|notebooks)/.*\.md$")
+
+
+def served_files(lab, folder: str = "") -> list[str]:
+    """Every file and folder JupyterLab's file browser can list, through its contents API."""
+    found = []
+    with urllib.request.urlopen(lab.url(f"api/contents/{folder}"), timeout=30) as reply:
+        listing = json.loads(reply.read())
+    for item in listing["content"]:
+        found.append(item["path"])
+        if item["type"] == "directory":
+            found += served_files(lab, item["path"])
+    return found
 
 
 def course_links(course: Path, notebook: str, last_cell_only: bool) -> list[tuple[str, str]]:
@@ -92,14 +118,22 @@ def test_first_command_opens_the_start_page_and_every_link_works(tmp_path, chrom
     course = fresh_clone(tmp_path / "course")
     home = tmp_path / "home"
     home.mkdir()
+    subprocess.run(readme_copy_command(), cwd=course, check=True, capture_output=True, text=True)
     with start_lab(readme_lab_command(), course, home) as lab:
         page = new_page(chromium)
         page.goto(opened_url(home))
         assert open_in_front(page, "00-start-here.ipynb") == "", "the first command does not open the start page"
         assert "/lab/tree/notebooks/00-start-here.ipynb" in page.url, page.url
 
-        # Lab's root is the course folder: release/ is inside what it serves.
-        assert lab.status("api/contents/release") == 200, "JupyterLab is not rooted at the course folder"
+        # Lab's root is the learner's working copy: the notebooks, and no answers or authors' files.
+        assert lab.status("api/contents/release") == 200, "JupyterLab does not serve the course's notebooks"
+        served = served_files(lab)
+        assert not [f for f in served if NOT_FOR_LEARNERS.search(f)], served
+        for f in served:
+            if f.endswith((".ipynb", ".md")):
+                text = (course / "my-course" / f).read_text(encoding="utf-8")
+                assert "BEGIN SOLUTION" not in text and "Mark scheme" not in text, f
+        course = course / "my-course"  # the links below are followed in the working copy
 
         problems, clicked, seen = [], [], set()
         queue = [START]

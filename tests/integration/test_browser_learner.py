@@ -21,6 +21,7 @@ from browser_lab import (
     chromium,  # noqa: F401 - a fixture
     lab_server,
     learner_settings,
+    menu,
     new_page,
     notebook_cells,
     run_all,
@@ -118,7 +119,9 @@ def test_a_learner_reads_runs_plays_reflects_and_validates(learner_lab, chromium
     run_all(page)
     code_cells = [c for c in cells if c["cell_type"] == "code"]
     prompts = page.locator(f"{NOTEBOOK} .jp-CodeCell .jp-InputArea-prompt").all_text_contents()
-    assert len(prompts) == len(code_cells)
+    # a cell whose code is hidden (the imports) shows no prompt; the cells after it need it to run
+    shown = [c for c in code_cells if not c.get("metadata", {}).get("jupyter", {}).get("source_hidden")]
+    assert len(prompts) == len(shown) and len(shown) < len(code_cells)
     assert all(re.fullmatch(r"\s*\[\d+\]:\s*", p) for p in prompts), f"cells that did not run: {prompts}"
     captions = sum(len(re.findall(r"\*\*Figure \d+\.\*\*", "".join(c["source"]))) for c in cells
                    if c["cell_type"] == "markdown")
@@ -214,3 +217,42 @@ def test_a_learner_reads_runs_plays_reflects_and_validates(learner_lab, chromium
 
     assert console.errors == [], "JavaScript errors in the console:\n" + "\n".join(console.errors)
     page.context.close()
+
+
+def test_sliders_have_room_and_names_at_1000_px_and_say_what_to_run_after_a_restart(learner_lab, chromium):  # noqa: F811
+    """Reading 3's sliders (figure 2's two and figure 4's phi) in a window 1,000 px wide: each track is
+    long enough to use and each handle is named; after a kernel restart a sentence above each set of
+    sliders says what to run."""
+    lab = learner_lab
+    page = new_page(chromium, Console())
+    path = "release/03-hero-to-host/03-hero-to-host.ipynb"
+    page.goto(lab.url(f"lab/tree/{path}"))
+    wait_for_notebook(page, path.rsplit("/", 1)[1])
+    run_all(page)
+    # then 1,000 px wide (the notebook's toolbar, which the helpers read, is laid out for the default width)
+    page.set_viewport_size({"width": 1000, "height": 860})
+    page.wait_for_timeout(500)
+
+    sliders = page.locator(f"{NOTEBOOK} .widget-slider")
+    sliders.first.wait_for()
+    assert sliders.count() >= 3, f"{sliders.count()} sliders in reading 3"
+    for i in range(sliders.count()):
+        slider = sliders.nth(i)
+        bring_into_view(slider)
+        label = slider.locator(".widget-label").first.inner_text().strip()
+        track = slider.locator(".slider-container").first.bounding_box()
+        assert track["width"] >= 200, f"the slider {label!r} has a {track['width']:.0f} px track at 1,000 px"
+        page.wait_for_function("h => h.getAttribute('aria-label')", arg=slider.locator(".noUi-handle").first
+                               .element_handle(), timeout=10_000)
+        assert slider.locator(".noUi-handle").first.get_attribute("aria-label") == label
+
+    # restart the kernel: the charts can no longer redraw, and the page says so above each set of sliders
+    menu(page, "Kernel", "kernelmenu:restart")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    notes = page.locator(f"{NOTEBOOK} .syslead-restart-note")
+    notes.first.wait_for(timeout=30_000)
+    sets = page.locator(f"{NOTEBOOK} .syslead-sliders").count()
+    assert notes.count() == sets >= 2
+    assert "Run All Cells" in notes.first.inner_text()
+    bring_into_view(notes.first)
+    screenshot(page, "sliders-after-restart.png")

@@ -17,6 +17,9 @@ import nbformat
 import pytest
 from conftest import ROOT, assignments, nbgrader
 
+from syslead.course import load_course
+from syslead.learner.journal import returned_marks
+
 pytestmark = pytest.mark.slow
 
 ASSIGNMENTS = assignments()
@@ -150,6 +153,11 @@ def test_release_fetch_submit_collect_autograde_feedback_export(course, tmp_path
     for learner in homes:
         feedback = course / "feedback" / learner / name / f"{name}.html"
         assert feedback.is_file() and "<img" in feedback.read_text(encoding="utf-8")
+        # the learning journal reads the marks from nbgrader's own feedback page (issue 21, item 11)
+        marks = returned_marks(feedback.parent, name)
+        questions = [g for g in load_course(course).assignment(name).graded if g.kind == "question"]
+        assert questions and all(g.id in marks for g in questions), sorted(marks)
+        assert sum(marks[g.id][0][0] for g in questions) == (points(name)[0] if learner == "ada" else 0)
 
     nbgrader("export", "--to", str(tmp_path / "grades.csv"), cwd=course)
     with open(tmp_path / "grades.csv", newline="") as f:

@@ -111,11 +111,27 @@ def test_every_chart_carries_alt_text(path):
 def test_every_slider_has_a_text_fallback(path):
     """Where widgets cannot render, each set of sliders reads as a sentence that says what they change."""
     nb = executed(path)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.lstrip().startswith("sliders("):
-            (out,) = cell.outputs
-            text = out.data["text/plain"]
-            assert "slider" in text.lower() and not text.startswith(("VBox(", "interactive(", "Sliders("))
+    cells = [c for c in nb.cells if c.cell_type == "code" and re.search(r"\bexplore_\w+\(\)|^sliders\(", c.source)]
+    if path.parent.name.startswith(("01-", "02-", "03-")):
+        assert cells, "the readings' sliders are drawn by one call, syslead.charts.<module>.explore_...()"
+    for cell in cells:
+        (out,) = cell.outputs
+        text = out.data["text/plain"]
+        assert "slider" in text.lower() and not text.startswith(("VBox(", "interactive(", "Sliders("))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SOURCES, ids=ids(SOURCES))
+def test_no_output_a_learner_reads_is_a_programmers_repr(path):
+    """A fit says what it found in a sentence, not `BassFit(... r_squared=0.975 ...)` (issue 21, item 6)."""
+    nb = executed(path)
+    for index, cell, out in outputs(nb):
+        if is_nbgrader(cell, "solution"):
+            continue  # the learner's own answer cell shows what they wrote
+        text = out.get("text") or out.get("data", {}).get("text/plain", "")
+        text = "".join(text) if isinstance(text, list) else text
+        assert not re.match(r"\s*[A-Z][A-Za-z]+\((\w+=|\.\.\.)", text), f"cell {index + 1} shows a repr: {text[:80]!r}"
+        assert "r_squared" not in text and "<syslead." not in text, f"cell {index + 1}: {text[:80]!r}"
 
 
 # --- reads well -----------------------------------------------------------------------------------

@@ -201,7 +201,8 @@ def test_are_tutors_copies_with_mark_schemes_never_quoted(tmp_path):
     shutil.copytree(ROOT / "source", tmp_path / "source")
     found = collect(tmp_path)
     assert found.answered == 0 and all(c is None for c in found.copies.values())
-    assert any(line.startswith("Left out 4 tutors' copies") for line in found.problems)
+    # skipped without tutor jargon: a learner has no tutors' copies and needs no word about them
+    assert not any("tutors' cop" in line or "mark scheme" in line for line in found.problems), found.problems
     assert "Mark scheme" not in found.markdown() and "Mark scheme" not in found.html()
 
 
@@ -374,3 +375,50 @@ def test_does_the_installed_command_run_as_learners_type_it(partly):
     assert "reflections answered" in proc.stdout
     page = (partly / "my-journal.html").read_text(encoding="utf-8")
     assert html_lib.escape(ANSWER, quote=False)[:60] in page
+
+
+# --- evidence of learning (CPD): hours, dates, marks and comments ------------------------------------
+
+#: A feedback page as nbgrader's generate_feedback writes it (its template's table of contents and an
+#: answer's comment box), cut down to what the journal reads.
+FEEDBACK_PAGE = """<html><body><div id="toc"><ol>
+<li><a href="#check-levels">Test cell</a> (Score: 1.0 / 1.0)</li>
+<li><a href="#{gid}">Written response</a> (Score: 3.0 / 4.0)</li>
+<li><a href="#comment-{gid}">Comment</a></li>
+</ol></div>
+<a name="comment-{gid}"></a><a name="{gid}"></a><div class="panel-heading">
+<span class="nbgrader-label">Student&#39;s answer</span></div>
+<div class="panel-footer">
+  <div>
+    <b>Comments:</b> <p>Good use of the model &amp; your own team; say what you would <em>change</em>.</p>
+  </div>
+</div>
+</body></html>"""
+
+
+def test_does_the_journal_give_the_courses_hours_and_the_dates_of_the_work(complete):
+    from syslead.course import load_course
+
+    found = collect(complete)
+    hours = round(load_course(ROOT / "course.yml").minutes / 30) / 2
+    evidence = " ".join(found.evidence)
+    assert f"about {hours:g} hours of study" in evidence
+    assert "Dates of the work:" in evidence and "none marked by a tutor yet" in evidence
+    assert "## Evidence of learning" in found.markdown() and "Evidence of learning</h2>" in found.html()
+
+
+def test_does_the_journal_show_a_tutors_returned_mark_and_comment(complete):
+    part = COURSE[0]
+    gid = part.reflections[0]
+    page = complete / part.name / "feedback" / "2026-12-01 10:00:00" / f"{part.name}.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(FEEDBACK_PAGE.format(gid=gid), encoding="utf-8")
+    found = collect(complete)
+    (r,) = [r for r in found.copies[part.name].reflections if r.grade_id == gid]
+    assert r.mark == (3.0, 4.0) and r.mark_words == "3 of 4 points"
+    assert r.tutor_comment == "Good use of the model & your own team; say what you would change ."
+    assert "1 marked by a tutor, 3 of 4 points" in " ".join(found.evidence)
+    md, page_html = found.markdown(), found.html()
+    assert "#### My tutor's mark" in md and "3 of 4 points" in md and "Good use of the model" in md
+    assert "My tutor&#39;s mark" in page_html or "My tutor's mark" in page_html
+    assert "Good use of the model &amp; your own team" in page_html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import socket
 import subprocess
 import time
@@ -46,13 +47,21 @@ def free_port() -> int:
 
 @pytest.mark.slow
 def test_the_open_command_serves_the_start_page(tmp_path):
-    """Run the first command's `jupyter lab ...` part (the install part is what the test command does)."""
-    lab = shlex.split(quick_start()[0].split("&&")[-1])
-    assert lab[0] == ".venv/bin/jupyter"
+    """Run the first command's parts after the install (which is what the test command does): the
+    learner's working copy, then `jupyter lab ...`, in a copy of the files git tracks."""
+    clone = tmp_path / "course"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    for name in filter(None, tracked.stdout.split("\0")):
+        if (ROOT / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, clone / name)
+    *_, copy, lab = [shlex.split(part) for part in quick_start()[0].split("&&")]
+    assert copy[0] == ".venv/bin/syslead" and lab[0] == ".venv/bin/jupyter"
+    subprocess.run([str(BIN / "syslead"), *copy[1:]], cwd=clone, check=True, capture_output=True, text=True)
     port, token = free_port(), "course-test"
     args = [str(BIN / "jupyter"), *lab[1:], "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={token}", "--allow-root"]  # run from ROOT: the command roots Lab at "."
-    proc = subprocess.Popen(args, cwd=ROOT, env=course_env(JUPYTER_RUNTIME_DIR=str(tmp_path)),
+            f"--IdentityProvider.token={token}", "--allow-root"]
+    proc = subprocess.Popen(args, cwd=clone, env=course_env(JUPYTER_RUNTIME_DIR=str(tmp_path)),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
