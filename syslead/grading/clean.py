@@ -7,6 +7,8 @@
 - :func:`csv_cell`: a spreadsheet cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return is read as a formula by Excel and LibreOffice; prefix it with ``'`` as OWASP advises ("CSV
   Injection"). ``syslead export`` and ``syslead reflections`` write every cell through it.
+- :func:`clean_text`: control characters (terminal escape sequences) shown escaped, for every
+  learner-derived string printed to a terminal.
 """
 
 from __future__ import annotations
@@ -22,6 +24,22 @@ SCRIPT_TYPES = ("application/javascript", "text/javascript", "application/x-java
 
 
 _UNSAFE = re.compile(r"<\s*(script|iframe|object|embed|base|meta|form)\b|\bon[a-z]+\s*=|(javascript|vbscript)\s*:", re.I)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def clean_text(value) -> str:
+    """``value`` as text that is safe to print to a terminal: every control character (escape sequences that
+    set the window title or erase lines, carriage returns, bidirectional overrides) is shown escaped, as
+    ``\\x1b`` or ``\\u202e``, never sent raw."""
+    text = "" if value is None else str(value)
+
+    def escape(match: re.Match) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _CONTROL.sub(escape, text)
 
 
 def looks_unsafe(nb) -> bool:

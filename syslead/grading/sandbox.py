@@ -23,7 +23,7 @@ TCP ports. A kernel provisioner (:class:`SandboxProvisioner`, named in the kerne
 
 Inside, a Python audit hook notes what the learner's code tried and was refused (files of the course or a
 home folder, network, signals to processes outside); each run leaves a record in ``.syslead/sandbox-runs``
-that :mod:`syslead.grading.hostile`'s report reads. The hook only reports: the protection is the namespaces.
+that :mod:`syslead.grading.report` reads. The hook only reports: the protection is the namespaces.
 
 Use::
 
@@ -47,26 +47,29 @@ import time
 
 from jupyter_client.provisioning import LocalProvisioner
 
-KERNEL_NAME = "syslead-sandbox"
+from syslead.grading.pipeline import KERNEL_NAME, LIMITS
+from syslead.walk import remove_tree, walk
+
 DISPLAY_NAME = "Python 3 (grading sandbox)"
 RUNS_FOLDER = os.path.join(".syslead", "sandbox-runs")
 HOME = "/home/learner"  # the kernel's home inside the sandbox; the submission is copied below it
 NOBODY = 65534  # the kernel's user when the grader runs as root
 
-#: The limits, with their defaults. Each can be set in sandbox.json or by SYSLEAD_SANDBOX_<NAME>.
-DEFAULTS: dict[str, int] = {
-    "cpu_seconds": 300,  # CPU time of the kernel (all cells of one notebook)
-    "memory_mb": 4096,  # address space of each kernel process
-    "processes": 128,  # processes and threads in the sandbox
-    "file_size_mb": 100,  # largest file it may write; also the largest submitted file copied in
-    "tmp_mb": 512,  # size of its private /tmp
-    "output_mb": 8,  # printed and displayed output kept per cell
-    "wall_seconds": 900,  # wall-clock time of the whole kernel; then it is stopped
-}
+#: The limits, with their defaults (declared in syslead.grading.pipeline). Each can be set in sandbox.json or
+#: by SYSLEAD_SANDBOX_<NAME>.
+DEFAULTS: dict[str, int] = dict(LIMITS)
 
 #: Environment variables passed on to the kernel (everything else, secrets included, is dropped).
 ENV_KEEP = {"LANG", "LANGUAGE", "TZ", "TERM", "MPLBACKEND", "PYDEVD_DISABLE_FILE_VALIDATION", "SOURCE_DATE_EPOCH"}
 ENV_KEEP_PREFIXES = ("LC_", "OPENBLAS_", "OMP_", "MKL_", "NUMEXPR_", "NBGRADER_")
+
+#: bwrap's own environment (it needs no more to start the kernel, whose environment is set with --setenv).
+BWRAP_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+
+
+def bwrap_environment() -> dict[str, str]:
+    return dict(BWRAP_ENV)
+
 
 REFUSAL = ("The grading sandbox cannot start on this machine ({why}): enable unprivileged user namespaces "
            "(sysctl user.max_user_namespaces=15000, and on Ubuntu 24.04 "
@@ -249,7 +252,7 @@ def copy_submission(source: str, dest: str, max_bytes: int, uid: int | None = No
     """Copy the submission's regular files and folders (never links, devices or FIFOs) into ``dest``;
     files larger than ``max_bytes`` are left out. Returns a note for each file left out."""
     notes: list[str] = []
-    for folder, dirs, files in os.walk(source, followlinks=False):
+    for folder, dirs, files in walk(source):
         rel = os.path.relpath(folder, source)
         target = os.path.normpath(os.path.join(dest, rel))
         kept = []
@@ -265,6 +268,10 @@ def copy_submission(source: str, dest: str, max_bytes: int, uid: int | None = No
         if uid is not None:
             os.chown(target, uid, uid)
         for name in files:
+            if name.endswith(".ipynb"):
+                # the notebook being graded (with the hidden tests and restored checks nbgrader put back into it)
+                # and any other notebook: the kernel is sent the cells, it never needs to read one
+                continue
             src, shown = os.path.join(folder, name), os.path.normpath(os.path.join(rel, name))
             try:
                 st = os.lstat(src)
@@ -371,8 +378,11 @@ class SandboxProvisioner(LocalProvisioner):
         return kwargs
 
     async def launch_kernel(self, cmd, **kwargs):
+        # bwrap's own environment is cleared too: it is the sandbox's first process, and as a tutor who is not
+        # root the learner's code can read its /proc/1/environ (a hub token, a database password)
         self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.terminal,
-                                        stderr=subprocess.STDOUT, start_new_session=True, cwd=self.base)
+                                        stderr=subprocess.STDOUT, start_new_session=True, cwd=self.base,
+                                        env=bwrap_environment())
         self._popen = self.process  # LocalProvisioner.wait() forgets it; the record wants its exit code
         self.pid = self.process.pid
         self.pgid = os.getpgid(self.pid)
@@ -427,7 +437,7 @@ class SandboxProvisioner(LocalProvisioner):
                 _write_json(os.path.join(self.log_dir, f"{name}--{time.time_ns()}-{os.getpid()}.json"), self.record)
             except OSError as error:
                 sys.stderr.write(f"syslead-sandbox: could not write the run record: {error}\n")
-        shutil.rmtree(self.base, ignore_errors=True)
+        remove_tree(self.base)
         self.base = None
 
 
@@ -620,9 +630,9 @@ def describe(settings: dict | None = None) -> list[tuple[str, str]]:
 
 def prepare_grading(config, root, sandbox: bool = True):
     """Set an nbgrader Config (and this process's environment, which the provisioner reads) up for safe
-    autograding of the course at ``root``: the sandbox kernel (unless ``sandbox`` is False) and the repairs
-    of :func:`syslead.grading.hostile.safe_grading`."""
-    from syslead.grading.hostile import safe_grading
+    autograding of the course at ``root``: :func:`syslead.grading.pipeline.apply`, after checking that the
+    sandbox can start here and that its kernel is installed (unless ``sandbox`` is False)."""
+    from syslead.grading import pipeline
 
     if sandbox:
         why = unavailable()
@@ -633,7 +643,7 @@ def prepare_grading(config, root, sandbox: bool = True):
         exchange = config.Exchange.get("root") if "Exchange" in config else None
         if exchange:
             os.environ["SYSLEAD_SANDBOX_WATCH"] = str(exchange)
-    return safe_grading(config, KERNEL_NAME if sandbox else None)
+    return pipeline.apply(config, root, sandbox=sandbox)
 
 
 # --- the `syslead sandbox` command -----------------------------------------------------------------------
@@ -658,7 +668,7 @@ def run(args) -> int:
     from syslead.errors import CourseError
 
     if args.action == "report":
-        from syslead.grading.hostile import report_table, unusual
+        from syslead.grading.report import report_table, unusual
 
         root = os.path.abspath(args.course)
         if not os.path.isfile(os.path.join(root, "nbgrader_config.py")):

@@ -3,9 +3,9 @@
 Reading 1 is released, three ordinary learners (ada: complete, bo: blank, cy: half right) and every case
 of the corpus (scripts/make_hostile_corpus.py) are submitted, and each is autograded by nbgrader's own
 API, one learner at a time (as `syslead autograde` does), in the resource-limited kernel and with the
-repairs of syslead.grading.hostile.safe_grading. The tests then prove:
+repairs of syslead.grading.pipeline. The tests then prove:
 
-- every case has the outcome syslead.grading.hostile.CASES states for it (graded with that automatic score, or
+- every case has the outcome tests/fixtures/hostile.py's CASES states for it (graded with that automatic score, or
   not graded), and the tutor's report has the row that explains it;
 - ada's, bo's and cy's scores, cell by cell, are exactly those of a course graded without the bad ones;
 - tampered checks are graded with the source version;
@@ -34,9 +34,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT, nbgrader, run
+from fixtures import hostile
 from tutorharness import WHO, Tutor
 
-from syslead.grading import hostile, sandbox
+from syslead.grading import report, sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -70,11 +71,11 @@ GRADER = r"""
 import json, os, sys
 from pathlib import Path
 from nbgrader.apps import NbGraderAPI
-from syslead.grading import hostile
+from syslead.grading import pipeline, report
 from syslead.grading.submissions import screen
 
 root, name, students, force = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]), sys.argv[4] == "1"
-config = hostile.safe_grading(hostile.course_config(root))
+config = pipeline.apply(report.course_config(root), root)
 config.Execute.timeout = 20  # generous: the tests share a busy machine
 os.chdir(root)
 api = NbGraderAPI(config=config)
@@ -174,7 +175,7 @@ def graded(request, tutor):
         assert proc.returncode == 0, proc.stderr
     grade(plain, list(ORDINARY), who=who, tutor=tutor, env=env)
     results = grade(course, [*ORDINARY, *hostile.CASE_IDS], who=who, tutor=tutor, env=env)
-    rows = hostile.unusual(course, NAME)
+    rows = report.unusual(course, NAME)
     yield {"plain": plain, "course": course, "results": results, "rows": rows, "prefix": prefix,
            "config_digest": config_digest, "who": who, "home": home, "env": env, "tutor": tutor, "base": base}
     (home / ".ssh" / "id_rsa").unlink(missing_ok=True)
@@ -295,7 +296,7 @@ def test_the_report_names_what_was_blocked_for_each_learner(graded):
     assert "script" in blocked("script-reflection")
     for case in REFUSED:
         assert any(r.kind == "refused" for r in by[case]), case
-    table = hostile.report_table(graded["rows"], NAME)
+    table = report.report_table(graded["rows"], NAME)
     assert "Nothing unusual" not in table
 
 
@@ -430,13 +431,13 @@ def test_collect_never_follows_a_link_out_of_the_exchange(graded):
 
 
 def test_the_report_reads_as_a_table_and_as_data(graded):
-    table = hostile.report_table(graded["rows"], NAME)
+    table = report.report_table(graded["rows"], NAME)
     for case in hostile.CASES:
         if case.flags:
             assert case.id in table
-    frame = hostile.report_frame(graded["rows"])
+    frame = report.report_frame(graded["rows"])
     assert list(frame.columns) == ["student", "notebook", "kind", "detail"]
-    assert hostile.report_table([], NAME) == f"Nothing unusual in the submissions of {NAME}."
+    assert report.report_table([], NAME) == f"Nothing unusual in the submissions of {NAME}."
 
 
 def test_a_zip_whose_members_try_to_escape_stays_inside_its_folder(graded, tmp_path):
@@ -508,10 +509,10 @@ def test_the_corpus_table_lists_every_case_and_the_docs_carry_it():
     for case in [*hostile.CASES, hostile.ZIP_CASE]:
         assert f"`{case.id}`" in table
     assert table in (ROOT / "docs" / "grading-safely.md").read_text(), (
-        "docs/grading-safely.md's table is stale: paste syslead.grading.hostile.describe_cases() into it")
+        "docs/grading-safely.md's table is stale: paste tests/fixtures/hostile.py's describe_cases() into it")
     assert table in (ROOT / "README.md").read_text(), (
-        "README's table of bad submissions is stale: paste syslead.grading.hostile.describe_cases() into it")
-    assert json.dumps(hostile.SAFE_GRADING_OPTIONS)  # usable on nbgrader's command line
+        "README's table of bad submissions is stale: paste tests/fixtures/hostile.py's describe_cases() into it")
+    assert "pipeline.apply(c, here)" in (ROOT / "nbgrader_config.py").read_text()  # plain nbgrader: the pipeline
 
 
 def test_the_tutor_gets_the_report_from_the_command_line(graded):
@@ -529,10 +530,10 @@ def test_prepare_grading_sets_up_the_sandbox_and_the_repairs(graded, monkeypatch
     config.Exchange.root = "/srv/nbgrader/exchange"
     sandbox.prepare_grading(config, graded["course"])
     assert config.Execute.kernel_name == sandbox.KERNEL_NAME
-    assert "syslead.grading.hostile.RestoreDeletedChecks" in config.Autograde.sanitize_preprocessors
+    assert "syslead.grading.repairs.RestoreDeletedChecks" in config.Autograde.sanitize_preprocessors
     assert os.environ["SYSLEAD_COURSE_ROOT"] == str(graded["course"])
     assert "/srv/nbgrader/exchange" in os.environ["SYSLEAD_SANDBOX_WATCH"]
     assert "syslead.grading.clean.SanitizeNotebook" in config.Autograde.autograde_preprocessors
     monkeypatch.delenv("SYSLEAD_COURSE_ROOT")
     plain = sandbox.prepare_grading(Config(), graded["course"], sandbox=False)
-    assert "kernel_name" not in plain.Execute
+    assert plain.Execute.kernel_name == ""  # nbgrader's default kernel, only when asked for
