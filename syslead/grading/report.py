@@ -224,6 +224,9 @@ def _record_rows(student: str, record: dict) -> list[Row]:
         rows.append(Row(student, "-", "blocked", text.format(detail=event.get("detail", ""))))
     if record.get("setup_error"):
         rows.append(Row(student, "-", "failed", f"the grading sandbox could not start: {record['setup_error']}"))
+    if record.get("memory_limit"):
+        rows.append(Row(student, "-", "limit", f"the sandbox's processes together passed {record['limits']['memory_mb']} "
+                                               "MB: it was stopped"))
     if record.get("wall_time_limit"):
         rows.append(Row(student, "-", "timeout", f"the kernel was stopped after {record['limits']['wall_seconds']} s"))
     if record.get("processes_at_end"):

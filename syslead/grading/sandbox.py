@@ -224,9 +224,14 @@ def _parents(path: str) -> list[str]:
     return out[::-1]
 
 
-def mount_args(home: str, ipc: str, tmp_mb: int) -> list[str]:
-    """The file system the kernel sees: /usr and the Python environment read-only, a private /tmp, the
-    submission copy (``home``) read-write as ``HOME``, the folder of its ZeroMQ sockets (``ipc``)."""
+STAGE = "/run/submission"  # the submission's copy, read-only; the kernel copies it into its home first
+
+
+def mount_args(home: str, ipc: str, tmp_mb: int, home_mb: int = LIMITS["home_mb"],
+               shm_mb: int = LIMITS["shm_mb"]) -> list[str]:
+    """The file system the kernel sees: /usr and the Python environment read-only; a private /tmp and home
+    (``HOME``), each a tmpfs of a fixed size, the home filled from the submission copy (``home``, read-only at
+    :data:`STAGE`); a read-only /dev with a small /dev/shm; the folder of its ZeroMQ sockets (``ipc``)."""
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = "/" + name
@@ -236,16 +241,37 @@ def mount_args(home: str, ipc: str, tmp_mb: int) -> list[str]:
             args += ["--ro-bind", path, path]
     for path in ("/etc/ld.so.cache", "/etc/localtime"):
         args += ["--ro-bind-try", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(shm_mb << 20), "--perms", "1777", "--tmpfs", "/dev/shm",
+             "--remount-ro", "/dev", "--size", str(tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp"]
     made: set[str] = {"/usr", "/tmp"}
-    for path, how in [*((p, "--ro-bind") for p in needed_paths()), (home, HOME), (ipc, "--bind")]:
-        target = HOME if how == HOME else path
+    for path, how in [*((p, "--ro-bind") for p in needed_paths()), (home, STAGE), (None, HOME), (ipc, "--bind")]:
+        target = path if how in ("--ro-bind", "--bind") else how
         for parent in _parents(target):  # traversable by the kernel's user (bwrap copies modes otherwise)
             if parent not in made and not any(_inside(parent, m) for m in ("/usr", "/proc", "/dev")):
                 args += ["--perms", "0755", "--dir", parent]
                 made.add(parent)
-        args += ["--ro-bind" if how == "--ro-bind" else "--bind", path, target]
+        if how == HOME:
+            args += ["--size", str(home_mb << 20), "--perms", "0777", "--tmpfs", HOME]
+        else:
+            args += ["--bind" if how == "--bind" else "--ro-bind", path, target]
     return args
+
+
+def fill_home(stage: str = STAGE, home: str = HOME) -> None:
+    """Inside the sandbox, before any learner code: copy the submission (regular files and folders only) from
+    the read-only stage into the size-capped home. What does not fit is left out."""
+    for folder, _dirs, files in walk(stage):
+        target = os.path.join(home, os.path.relpath(folder, stage))
+        os.makedirs(target, mode=0o700, exist_ok=True)
+        for name in files:
+            src = os.path.join(folder, name)
+            try:
+                if not stat.S_ISREG(os.lstat(src).st_mode):
+                    continue
+                with open(src, "rb") as fin, open(os.path.join(target, name), "wb") as fout:
+                    shutil.copyfileobj(fin, fout, 1 << 20)
+            except OSError as error:
+                sys.stderr.write(f"syslead-sandbox: {name} left out of the home folder ({error.strerror})\n")
 
 
 def copy_submission(source: str, dest: str, max_bytes: int, uid: int | None = None) -> list[str]:
@@ -309,6 +335,61 @@ def find_course_root(start: str) -> str | None:
     return None
 
 
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def make_cgroups(name: str, settings: dict, base: str = CGROUP_ROOT) -> tuple[list[str], str]:
+    """A memory and a pids cgroup for one sandbox, where this machine lets the grader make them (as root, or
+    with a delegated cgroup v2 tree): returns (the cgroup folders, how memory is bounded, in words). Where it
+    cannot, no folder, and the grader watches the sandbox's memory itself (:meth:`SandboxProvisioner._watch`)."""
+    memory, processes = int(settings["memory_mb"]) << 20, int(settings["processes"])
+    made: list[str] = []
+    try:
+        if os.path.isfile(os.path.join(base, "cgroup.controllers")):  # cgroup v2
+            here = open("/proc/self/cgroup").read().strip().splitlines()[-1].split("::", 1)[-1]
+            folder = os.path.join(base, here.lstrip("/"), name)
+            os.mkdir(folder)
+            made.append(folder)
+            _write(os.path.join(folder, "memory.max"), str(memory))
+            _write(os.path.join(folder, "memory.swap.max"), "0", required=False)
+            _write(os.path.join(folder, "pids.max"), str(processes))
+            return made, f"a cgroup: memory.max {settings['memory_mb']} MB and pids.max {processes} for the whole sandbox"
+        if os.path.isdir(os.path.join(base, "memory")) and os.path.isdir(os.path.join(base, "pids")):  # cgroup v1
+            for controller, file, value in (("memory", "memory.limit_in_bytes", memory),
+                                            ("pids", "pids.max", processes)):
+                folder = os.path.join(base, controller, name)
+                os.mkdir(folder)
+                made.append(folder)
+                _write(os.path.join(folder, file), str(value))
+            return made, (f"a cgroup (v1): memory {settings['memory_mb']} MB and {processes} processes for the "
+                          "whole sandbox")
+    except OSError:
+        remove_cgroups(made)
+    return [], (f"no cgroup here (the grader may not make one): the grader stops the sandbox when all its "
+                f"processes together pass {settings['memory_mb']} MB")
+
+
+def _write(path: str, value: str, required: bool = True) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(value)
+    except OSError:
+        if required:
+            raise
+
+
+def remove_cgroups(folders: list[str]) -> None:
+    for folder in reversed(folders):
+        for _ in range(20):
+            try:
+                os.rmdir(folder)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:  # its processes are still exiting
+                time.sleep(0.05)
+
+
 class SandboxProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, with the kernel started in bubblewrap and connected over ipc."""
 
@@ -338,6 +419,7 @@ class SandboxProvisioner(LocalProvisioner):
                 shutil.copyfile(cache, os.path.join(self.home, ".matplotlib", os.path.basename(cache)))
                 if uid is not None:
                     os.chown(os.path.join(self.home, ".matplotlib", os.path.basename(cache)), uid, uid)
+            self.cgroups, self.record_memory = make_cgroups(os.path.basename(self.base), self.settings)
             self.events = os.path.join(self.ipc, "events.jsonl")
             with open(self.events, "w"):
                 pass
@@ -348,7 +430,8 @@ class SandboxProvisioner(LocalProvisioner):
             course_root = find_course_root(self.submission)
             self.record = {"started": time.time(), "cwd": self.submission, "limits": dict(self.settings),
                            "mode": "root, kernel as nobody" if root else "user namespace",
-                           "skipped_files": skipped, "namespaces": "net, pid, mount, ipc, uts"}
+                           "skipped_files": skipped, "namespaces": "net, pid, mount, ipc, uts",
+                           "memory_bound": self.record_memory}
             self.log_dir = os.environ.get("SYSLEAD_SANDBOX_LOG") or (
                 os.path.join(course_root, RUNS_FOLDER) if course_root else None)
             if course_root:
@@ -373,7 +456,8 @@ class SandboxProvisioner(LocalProvisioner):
                                                       "watch": self.watch, "allowed": needed_paths(),
                                                       "home": HOME, "work": self.work}))
         setenv = [x for k, v in sorted(env.items()) for x in ("--setenv", k, v)]
-        kwargs["cmd"] = [bwrap_path(), *namespace_args(root), *mount_args(self.home, self.ipc, self.settings["tmp_mb"]),
+        kwargs["cmd"] = [bwrap_path(), *namespace_args(root), *mount_args(self.home, self.ipc, self.settings["tmp_mb"],
+                                                                        self.settings["home_mb"], self.settings["shm_mb"]),
                          "--clearenv", *setenv, "--chdir", "/", "--", *cmd]
         return kwargs
 
@@ -382,14 +466,43 @@ class SandboxProvisioner(LocalProvisioner):
         # root the learner's code can read its /proc/1/environ (a hub token, a database password)
         self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.terminal,
                                         stderr=subprocess.STDOUT, start_new_session=True, cwd=self.base,
-                                        env=bwrap_environment())
+                                        env=bwrap_environment(), preexec_fn=self._join_cgroups)
         self._popen = self.process  # LocalProvisioner.wait() forgets it; the record wants its exit code
         self.pid = self.process.pid
         self.pgid = os.getpgid(self.pid)
         self.timer = threading.Timer(self.settings["wall_seconds"], self._too_long)
         self.timer.daemon = True
         self.timer.start()
+        if not self.cgroups:
+            self.watching = threading.Event()
+            threading.Thread(target=self._watch, daemon=True).start()
         return self.connection_info
+
+    def _join_cgroups(self) -> None:
+        """In the child, before bwrap runs: into the sandbox's cgroups, so every process it starts is counted."""
+        for folder in self.cgroups:
+            with open(os.path.join(folder, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+
+    def _watch(self) -> None:
+        """Without a cgroup: every 0.2 s the grader adds up the memory of every process in the sandbox and
+        stops it when they pass the limit together (each process also has its own address-space limit)."""
+        import psutil
+
+        limit = int(self.settings["memory_mb"]) << 20
+        while not self.watching.wait(0.2):
+            try:
+                top = psutil.Process(self.pid)
+                used = sum(p.memory_info().rss for p in [top, *top.children(recursive=True)])
+            except psutil.Error:
+                return
+            if used > limit:
+                self.record["memory_limit"] = True
+                try:
+                    os.killpg(self.pgid, signal.SIGKILL)
+                except OSError:
+                    pass
+                return
 
     def _too_long(self) -> None:
         self.record["wall_time_limit"] = True
@@ -418,6 +531,9 @@ class SandboxProvisioner(LocalProvisioner):
         if restart or self.base is None:
             return
         self.timer.cancel()
+        if getattr(self, "watching", None):
+            self.watching.set()
+        remove_cgroups(self.cgroups)
         if code is not None:
             self.record["exit_code"] = code
         self.record["seconds"] = round(time.time() - self.record["started"], 3)
@@ -575,6 +691,7 @@ def kernel_main(argv: list[str]) -> None:
         os.setgroups([])
         os.setgid(info["uid"])
         os.setuid(info["uid"])  # from root to nobody: every capability goes too
+    fill_home()
     os.chdir(info["work"])
     _set_limits(info["limits"])
     _audit(info)
