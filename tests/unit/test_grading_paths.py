@@ -103,9 +103,9 @@ def test_output_metadata_keeps_numeric_width_and_height_only():
     "See [the plan](java%73cript:alert(1)).",  # %-escaped
 ])
 def test_unsafe_link_destinations_are_rewritten_from_the_parsed_tree(markdown):
-    import mistune
-
     import re
+
+    import mistune
 
     cleaned = clean_markdown(markdown)
     html = mistune.html(cleaned)
@@ -329,6 +329,7 @@ def test_the_leak_check_counts_an_instant_checks_answer(tmp_path):
     assert find_instant_answers(tmp_path, ["a.ipynb", "b.ipynb"]) == ["a.ipynb"]
 
 
+@pytest.mark.slow  # makes a gradebook (about 10 s on a busy machine)
 def test_assignments_with_a_due_date_or_in_the_gradebook_count_as_graded(tmp_path):
     from nbgrader.api import Gradebook
 
