@@ -44,7 +44,8 @@ pytestmark = pytest.mark.slow
 NAME = "01-systems-leadership"
 ORDINARY = ("ada", "bo", "cy")
 ADA_MARK = " (ada's own words, ADA-PRIVATE-7731)"
-SANDBOX_ENV = {"SYSLEAD_SANDBOX_FILE_SIZE_MB": "8", "SYSLEAD_SANDBOX_WALL_SECONDS": "300"}
+SANDBOX_ENV = {"SYSLEAD_SANDBOX_FILE_SIZE_MB": "8", "SYSLEAD_SANDBOX_WALL_SECONDS": "300",
+               "GRADER_API_TOKEN": "TOKEN-GRADER-5519"}  # a secret in the grader's environment
 REFUSED = {c.id for c in hostile.CASES if "refused" in c.flags}
 
 
@@ -537,3 +538,58 @@ def test_prepare_grading_sets_up_the_sandbox_and_the_repairs(graded, monkeypatch
     monkeypatch.delenv("SYSLEAD_COURSE_ROOT")
     plain = sandbox.prepare_grading(Config(), graded["course"], sandbox=False)
     assert plain.Execute.kernel_name == ""  # nbgrader's default kernel, only when asked for
+
+
+# --- issue 23: the cases past the sandbox's earlier limits ------------------------------------------------
+
+
+def graded_json(course: Path, case: str) -> str:
+    return (course / "autograded" / case / NAME / f"{NAME}.ipynb").read_text()
+
+
+def test_output_metadata_and_links_reach_formgrader_clean(graded):
+    nb = json.loads(graded_json(graded["course"], "metadata-script"))
+    metadata = [o.get("metadata", {}) for c in nb["cells"] for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))  # shown
+    assert "onerror" not in json.dumps(metadata)
+    markdown = json.dumps([c["source"] for c in nb["cells"] if c["cell_type"] == "markdown"])
+    for bad in ("javascript", "&#106;", "alert(5)", "alert(6)"):
+        assert bad not in markdown, bad
+    assert "[my plan](#)" in markdown  # the learner's words stay; only the destination changed
+
+
+def test_no_secret_of_the_graders_reaches_the_learners_output(graded):
+    course = graded["course"]
+    for case in hostile.CASE_IDS + list(ORDINARY):
+        path = course / "autograded" / case / NAME / f"{NAME}.ipynb"
+        if path.is_file():
+            assert "TOKEN-GRADER-5519" not in path.read_text(), case
+    nb = json.loads(graded_json(course, "grader-secrets"))
+    printed = "".join(o.get("text", "") for c in nb["cells"] for o in c.get("outputs", []))
+    assert "ENV self" in printed  # the probe ran and printed what it found (its own environment)
+
+
+def test_disks_are_capped_and_dev_is_read_only(graded):
+    nb = json.loads(graded_json(graded["course"], "fill-disk"))
+    printed = "".join(o.get("text", "") for c in nb["cells"] for o in c.get("outputs", []))
+    for path in ("/home/learner/fill", "/tmp/fill", "/dev/shm/fill", "/dev/planted"):
+        assert path in printed, (path, printed)  # each write was stopped with an error
+    assert "/dev/planted 30" in printed  # read-only /dev
+
+
+def test_the_hidden_tests_are_never_found_by_learner_code(graded):
+    nb = json.loads(graded_json(graded["course"], "read-hidden-tests"))
+    printed = "".join(o.get("text", "") for c in nb["cells"] for o in c.get("outputs", []))
+    assert "HIDDEN?" not in printed and "HIDDEN TESTS" not in printed, printed[:2000]
+
+
+def test_terminal_escapes_never_reach_the_report(graded):
+    table = report.report_table(graded["rows"], NAME)
+    assert "\x1b" not in table and "\\x1b" in table  # shown escaped, never sent raw
+    assert any(r.student == "terminal-escapes" and r.kind == "file" for r in graded["rows"])
+
+
+def test_deep_folders_and_many_cells_are_refused_by_name_and_the_rest_graded(graded):
+    rows = {(r.student, r.kind) for r in graded["rows"]}
+    assert ("deep-folders", "refused") in rows and ("many-cells", "refused") in rows
+    assert all(graded["results"][name]["success"] for name in ORDINARY)
