@@ -466,7 +466,8 @@ class SandboxProvisioner(LocalProvisioner):
         # root the learner's code can read its /proc/1/environ (a hub token, a database password)
         self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.terminal,
                                         stderr=subprocess.STDOUT, start_new_session=True, cwd=self.base,
-                                        env=bwrap_environment(), preexec_fn=self._join_cgroups)
+                                        env=bwrap_environment(),
+                                        preexec_fn=self._join_cgroups if self.cgroups else None)
         self._popen = self.process  # LocalProvisioner.wait() forgets it; the record wants its exit code
         self.pid = self.process.pid
         self.pgid = os.getpgid(self.pid)
