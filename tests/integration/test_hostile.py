@@ -133,11 +133,7 @@ def code_score(root: Path, student: str) -> float:
 
 @pytest.fixture(scope="module")
 def tutor():
-    t = Tutor()
-    why = t.problem()
-    if why:
-        t.remove()
-        pytest.skip(why)
+    t = Tutor()  # the root half runs even when the tutor cannot use this checkout (graded skips the tutor's)
     yield t
     t.remove()
 
@@ -147,6 +143,8 @@ def graded(request, tutor):
     """Two courses: one with only the ordinary learners, one with them and the whole corpus, graded by a
     root tutor or by one who is not root (its own account, its own course folder and home)."""
     who = request.param
+    if who == "tutor" and tutor.problem():
+        pytest.skip(tutor.problem())  # a failure under CI=true (tests/conftest.py)
     base = tutor.folder(tutor.base / f"hostile-{who}")
     home = tutor.folder(base / "home") if who == "root" else Path(pwd.getpwnam(tutor.name).pw_dir)
     (home / ".ssh").mkdir(exist_ok=True)

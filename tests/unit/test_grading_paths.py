@@ -347,3 +347,19 @@ def test_assignments_with_a_due_date_or_in_the_gradebook_count_as_graded(tmp_pat
 
 def test_clean_module_keeps_its_public_names():
     assert clean.SAFE_SCHEMES == ("http", "https", "mailto", "attachment")
+
+
+# --- 8. tests that never skip quietly ---------------------------------------------------------------------
+
+
+def test_under_ci_a_skipped_security_test_fails(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "test_sandbox.py").write_text("import pytest\n\ndef test_x():\n    pytest.skip('no bubblewrap')\n")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider", str(tmp_path / "test_sandbox.py")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    quiet = subprocess.run(cmd, capture_output=True, text=True, env={**env, "CI": ""}, cwd=tmp_path, timeout=300)
+    loud = subprocess.run(cmd, capture_output=True, text=True, env={**env, "CI": "true"}, cwd=tmp_path, timeout=300)
+    assert quiet.returncode == 0 and "1 skipped" in quiet.stdout, quiet.stdout[-500:]
+    assert loud.returncode == 1 and "1 failed" in loud.stdout and "no bubblewrap" in loud.stdout, loud.stdout[-800:]
