@@ -39,6 +39,7 @@ LIMITS: dict[str, int] = {
 
 #: Before a submission runs: nbgrader's own steps and syslead's repairs of tampered notebooks.
 SANITIZE: tuple[str, ...] = (
+    "syslead.grading.refuse.RefuseUnsafe",  # too many cells, links, special files, deep folders: one sentence
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "syslead.grading.repairs.DropEmptyMetadata",  # a duplicated check no longer stops the batch

@@ -363,3 +363,19 @@ def test_under_ci_a_skipped_security_test_fails(tmp_path):
     loud = subprocess.run(cmd, capture_output=True, text=True, env={**env, "CI": "true"}, cwd=tmp_path, timeout=300)
     assert quiet.returncode == 0 and "1 skipped" in quiet.stdout, quiet.stdout[-500:]
     assert loud.returncode == 1 and "1 failed" in loud.stdout and "no bubblewrap" in loud.stdout, loud.stdout[-800:]
+
+
+def test_formgraders_path_refuses_too_many_cells_and_links_with_a_sentence(tmp_path):
+    from syslead.grading.refuse import Refused, RefuseUnsafe
+
+    assert pipeline.SANITIZE[0] == "syslead.grading.refuse.RefuseUnsafe"
+    step = RefuseUnsafe()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_raw_cell("") for _ in range(submissions.MAX_CELLS + 1)])
+    with pytest.raises(Refused, match="eve's notebook has 5,001 cells"):
+        step.preprocess(nb, {"nbgrader": {"student": "eve"}, "metadata": {"path": str(tmp_path)}})
+    (tmp_path / "gradebook-link").symlink_to("/etc/passwd")
+    with pytest.raises(Refused, match="gradebook-link is a symbolic link"):
+        step.preprocess(nbformat.v4.new_notebook(), {"nbgrader": {"student": "eve"}, "metadata": {"path": str(tmp_path)}})
+    (tmp_path / "gradebook-link").unlink()
+    honest = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    assert step.preprocess(honest, {"metadata": {"path": str(tmp_path)}})[0] is honest
