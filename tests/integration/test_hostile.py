@@ -541,16 +541,20 @@ def test_prepare_grading_sets_up_the_sandbox_and_the_repairs(graded, monkeypatch
 # --- issue 23: the cases past the sandbox's earlier limits ------------------------------------------------
 
 
-def graded_json(course: Path, case: str) -> str:
-    return (course / "autograded" / case / NAME / f"{NAME}.ipynb").read_text()
+def graded_nb(course: Path, case: str):
+    return nbformat.read(str(course / "autograded" / case / NAME / f"{NAME}.ipynb"), as_version=4)
+
+
+def printed(course: Path, case: str) -> str:
+    return "".join(o.get("text", "") for c in graded_nb(course, case).cells for o in c.get("outputs", []))
 
 
 def test_output_metadata_and_links_reach_formgrader_clean(graded):
-    nb = json.loads(graded_json(graded["course"], "metadata-script"))
-    metadata = [o.get("metadata", {}) for c in nb["cells"] for o in c.get("outputs", [])]
-    assert any("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))  # shown
-    assert "onerror" not in json.dumps(metadata)
-    markdown = json.dumps([c["source"] for c in nb["cells"] if c["cell_type"] == "markdown"])
+    nb = graded_nb(graded["course"], "metadata-script")
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # the image is still shown
+    assert "onerror" not in json.dumps([o.get("metadata", {}) for o in outputs])
+    markdown = json.dumps([c.source for c in nb.cells if c.cell_type == "markdown"])
     for bad in ("javascript", "&#106;", "alert(5)", "alert(6)"):
         assert bad not in markdown, bad
     assert "[my plan](#)" in markdown  # the learner's words stay; only the destination changed
@@ -562,23 +566,20 @@ def test_no_secret_of_the_graders_reaches_the_learners_output(graded):
         path = course / "autograded" / case / NAME / f"{NAME}.ipynb"
         if path.is_file():
             assert "TOKEN-GRADER-5519" not in path.read_text(), case
-    nb = json.loads(graded_json(course, "grader-secrets"))
-    printed = "".join(o.get("text", "") for c in nb["cells"] for o in c.get("outputs", []))
-    assert "ENV self" in printed  # the probe ran and printed what it found (its own environment)
+    shown = printed(course, "grader-secrets")
+    assert "ENV 1 " in shown or "no 1 " in shown, shown[:1000]  # the probe ran and printed what it found
 
 
 def test_disks_are_capped_and_dev_is_read_only(graded):
-    nb = json.loads(graded_json(graded["course"], "fill-disk"))
-    printed = "".join(o.get("text", "") for c in nb["cells"] for o in c.get("outputs", []))
+    shown = printed(graded["course"], "fill-disk")
     for path in ("/home/learner/fill", "/tmp/fill", "/dev/shm/fill", "/dev/planted"):
-        assert path in printed, (path, printed)  # each write was stopped with an error
-    assert "/dev/planted 30" in printed  # read-only /dev
+        assert path in shown, (path, shown)  # each write was stopped with an error
+    assert "/dev/planted 30" in shown  # read-only /dev
 
 
 def test_the_hidden_tests_are_never_found_by_learner_code(graded):
-    nb = json.loads(graded_json(graded["course"], "read-hidden-tests"))
-    printed = "".join(o.get("text", "") for c in nb["cells"] for o in c.get("outputs", []))
-    assert "HIDDEN?" not in printed and "HIDDEN TESTS" not in printed, printed[:2000]
+    shown = printed(graded["course"], "read-hidden-tests")
+    assert "HIDDEN?" not in shown and "HIDDEN TESTS" not in shown, shown[:2000]
 
 
 def test_terminal_escapes_never_reach_the_report(graded):
