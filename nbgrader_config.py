@@ -47,11 +47,11 @@ c.ClearSolutions.text_stub = (
 # it is for authors only, so nbgrader never copies it into release/ or the exchange.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md", "jupytext.toml"]
 
-# Quick questions are marked from plain values read from the answer cells' source, in the grader's own
-# process, never from what the learner's kernel printed or raised: syslead's PlainAnswers runs after the
-# notebook is executed and before SaveAutoGrades; the rest is nbgrader's own pipeline. Feedback is safe
-# to release: nbgrader's ClearHiddenTests and ClearMarkScheme run on it (nbgrader #917). docs/answers.md
-from syslead.grading.answers import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS  # noqa: E402
+# The course's one grading pipeline (syslead.grading.pipeline; docs/grading-safely.md): learner code runs only
+# in the grading sandbox (bubblewrap), tampered notebooks are repaired from the source, quick questions are
+# marked from plain values in the grader's own process, learner HTML is cleaned, output is bounded, feedback
+# never carries hidden tests or mark schemes (nbgrader #917), and course.yml's late policy applies. The same
+# call is in the hub's grader config and in `syslead autograde`.
+from syslead.grading import pipeline  # noqa: E402
 
-c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
-c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+pipeline.apply(c, here)

@@ -1,4 +1,4 @@
-"""Write the corpus of bad and hostile submissions into a course folder (see syslead/grading/hostile.py).
+"""Write the corpus of bad and hostile submissions into a course folder (see tests/fixtures/hostile.py).
 
     python scripts/make_hostile_corpus.py COURSE_ROOT [--assignment 01-systems-leadership]
         [--cases edited-check,infinite-loop] [--big-file-mb 500] [--zip PATH]
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syslead.grading import hostile  # noqa: E402
+from tests.fixtures import hostile  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

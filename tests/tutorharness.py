@@ -78,7 +78,9 @@ class Tutor:
                               text=True, timeout=timeout)
 
     def remove(self) -> None:
-        shutil.rmtree(self.base, ignore_errors=True)
+        from syslead.walk import remove_tree
+
+        remove_tree(self.base)  # iterative: a corpus case nests folders 1,100 deep, which shutil.rmtree cannot remove
         if AS_ROOT:
             subprocess.run(["pkill", "-KILL", "-u", NAME], capture_output=True)
             subprocess.run(["userdel", "--remove", NAME], capture_output=True)

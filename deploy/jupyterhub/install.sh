@@ -45,6 +45,9 @@ fi
 "$PREFIX/bin/python" -m pip install --quiet -c "$COURSE_ROOT/constraints.txt" "$JUPYTERHUB_SPEC" "$COURSE_ROOT[tutor]"
 # The course package itself always from this checkout (same version number, newer code).
 "$PREFIX/bin/python" -m pip install --quiet --no-deps --force-reinstall "$COURSE_ROOT"
+# The grading sandbox's kernel (syslead-sandbox), which the course's grading pipeline names: formgrader's
+# Autograde and plain `nbgrader autograde` run learners' code only in it (docs/grading-safely.md).
+"$PREFIX/bin/python" -c 'from syslead.grading.sandbox import install_kernel; print("Grading kernel in", install_kernel())'
 
 if [ ! -x "$PREFIX/proxy/node_modules/.bin/configurable-http-proxy" ]; then
   echo "Installing configurable-http-proxy into $PREFIX/proxy"

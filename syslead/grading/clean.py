@@ -7,6 +7,8 @@
 - :func:`csv_cell`: a spreadsheet cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return is read as a formula by Excel and LibreOffice; prefix it with ``'`` as OWASP advises ("CSV
   Injection"). ``syslead export`` and ``syslead reflections`` write every cell through it.
+- :func:`clean_text`: control characters (terminal escape sequences) shown escaped, for every
+  learner-derived string printed to a terminal.
 """
 
 from __future__ import annotations
@@ -22,6 +24,22 @@ SCRIPT_TYPES = ("application/javascript", "text/javascript", "application/x-java
 
 
 _UNSAFE = re.compile(r"<\s*(script|iframe|object|embed|base|meta|form)\b|\bon[a-z]+\s*=|(javascript|vbscript)\s*:", re.I)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def clean_text(value) -> str:
+    """``value`` as text that is safe to print to a terminal: every control character (escape sequences that
+    set the window title or erase lines, carriage returns, bidirectional overrides) is shown escaped, as
+    ``\\x1b`` or ``\\u202e``, never sent raw."""
+    text = "" if value is None else str(value)
+
+    def escape(match: re.Match) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _CONTROL.sub(escape, text)
 
 
 def looks_unsafe(nb) -> bool:
@@ -56,11 +74,85 @@ def clean_html(text: str) -> str:
     return nh3.clean(text, link_rel="noopener noreferrer")
 
 
+SAFE_SCHEMES = ("http", "https", "mailto", "attachment")
+_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);", re.I)
+
+
+def safe_url(url: str | None, image: bool = False) -> bool:
+    """Whether a link's destination is safe to follow: no scheme (a relative link or ``#``), or http(s), mailto,
+    a notebook attachment, or (for an image) a data URL of a raster image. Entities and %-escapes are decoded
+    and invisible characters dropped first, as a browser does (``jav&#x09;ascript:`` is ``javascript:``)."""
+    import html
+    import urllib.parse
+
+    text = url or ""
+    for _ in range(3):  # doubly encoded destinations too
+        text = html.unescape(urllib.parse.unquote(text))
+    text = _INVISIBLE.sub("", text).lower()
+    match = _SCHEME.match(text)
+    if match is None:
+        return True
+    return match.group(1) in SAFE_SCHEMES or (image and bool(_DATA_IMAGE.match(text)))
+
+
+def safe_links(text: str) -> str:
+    """Markdown whose link and image destinations are all safe. The text is parsed (mistune, which decodes
+    entities and resolves reference-style links); if any destination is unsafe, the markdown is written again
+    from the parsed tree with each unsafe destination replaced by ``#``. Safe text is returned unchanged."""
+    import mistune
+    from mistune.renderers.markdown import MarkdownRenderer
+
+    tokens, state = mistune.create_markdown(renderer=None).parse(text)
+    unsafe, stack = 0, list(tokens)
+    while stack:
+        token = stack.pop()
+        if token.get("type") in ("link", "image"):
+            token.pop("ref", None)  # written inline: the reference definitions are dropped below
+            token.pop("label", None)
+            attrs = token.setdefault("attrs", {})
+            if not safe_url(attrs.get("url"), image=token["type"] == "image"):
+                attrs["url"] = "#"
+                unsafe += 1
+        stack.extend(token.get("children") or [])
+    if not unsafe:
+        return text
+    state.env["ref_links"] = {}
+    return MarkdownRenderer()(tokens, state)
+
+
 def clean_markdown(text: str) -> str:
-    """Markdown with any HTML in it sanitised (plain markdown is left exactly as it was)."""
+    """Markdown with any HTML in it sanitised and only safe link destinations (plain markdown with safe links
+    is left exactly as it was)."""
     if _TAG.search(text):
         text = clean_html(text)
-    return _JS_LINK.sub("](#", text)
+    return safe_links(_JS_LINK.sub("](#", text))
+
+
+def clean_output_metadata(output: dict) -> int:
+    """Keep only numeric ``width`` and ``height`` in an output's metadata (nbconvert writes them into the
+    page unquoted, so ``1 onerror=...`` would run as script). Returns how many entries were dropped."""
+    meta = output.get("metadata")
+    if not isinstance(meta, dict) or not meta:
+        return 0
+
+    def numeric(value) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    kept, dropped = {}, 0
+    for key, value in meta.items():
+        if isinstance(value, dict):
+            sizes = {k: v for k, v in value.items() if k in ("width", "height") and numeric(v)}
+            dropped += len(value) - len(sizes)
+            if sizes:
+                kept[key] = sizes
+        elif key in ("width", "height") and numeric(value):
+            kept[key] = value
+        else:
+            dropped += 1
+    output["metadata"] = kept
+    return dropped
 
 
 def _clean_bundle(data: dict) -> int:
@@ -100,6 +192,7 @@ def clean_notebook(nb) -> int:
         for out in cell.get("outputs", []):
             if isinstance(out.get("data"), dict):
                 changed += _clean_bundle(out["data"])
+            changed += clean_output_metadata(out)
     return changed
 
 

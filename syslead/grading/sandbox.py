@@ -23,7 +23,7 @@ TCP ports. A kernel provisioner (:class:`SandboxProvisioner`, named in the kerne
 
 Inside, a Python audit hook notes what the learner's code tried and was refused (files of the course or a
 home folder, network, signals to processes outside); each run leaves a record in ``.syslead/sandbox-runs``
-that :mod:`syslead.grading.hostile`'s report reads. The hook only reports: the protection is the namespaces.
+that :mod:`syslead.grading.report` reads. The hook only reports: the protection is the namespaces.
 
 Use::
 
@@ -47,26 +47,29 @@ import time
 
 from jupyter_client.provisioning import LocalProvisioner
 
-KERNEL_NAME = "syslead-sandbox"
+from syslead.grading.pipeline import KERNEL_NAME, LIMITS
+from syslead.walk import remove_tree, walk
+
 DISPLAY_NAME = "Python 3 (grading sandbox)"
 RUNS_FOLDER = os.path.join(".syslead", "sandbox-runs")
 HOME = "/home/learner"  # the kernel's home inside the sandbox; the submission is copied below it
 NOBODY = 65534  # the kernel's user when the grader runs as root
 
-#: The limits, with their defaults. Each can be set in sandbox.json or by SYSLEAD_SANDBOX_<NAME>.
-DEFAULTS: dict[str, int] = {
-    "cpu_seconds": 300,  # CPU time of the kernel (all cells of one notebook)
-    "memory_mb": 4096,  # address space of each kernel process
-    "processes": 128,  # processes and threads in the sandbox
-    "file_size_mb": 100,  # largest file it may write; also the largest submitted file copied in
-    "tmp_mb": 512,  # size of its private /tmp
-    "output_mb": 8,  # printed and displayed output kept per cell
-    "wall_seconds": 900,  # wall-clock time of the whole kernel; then it is stopped
-}
+#: The limits, with their defaults (declared in syslead.grading.pipeline). Each can be set in sandbox.json or
+#: by SYSLEAD_SANDBOX_<NAME>.
+DEFAULTS: dict[str, int] = dict(LIMITS)
 
 #: Environment variables passed on to the kernel (everything else, secrets included, is dropped).
 ENV_KEEP = {"LANG", "LANGUAGE", "TZ", "TERM", "MPLBACKEND", "PYDEVD_DISABLE_FILE_VALIDATION", "SOURCE_DATE_EPOCH"}
 ENV_KEEP_PREFIXES = ("LC_", "OPENBLAS_", "OMP_", "MKL_", "NUMEXPR_", "NBGRADER_")
+
+#: bwrap's own environment (it needs no more to start the kernel, whose environment is set with --setenv).
+BWRAP_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+
+
+def bwrap_environment() -> dict[str, str]:
+    return dict(BWRAP_ENV)
+
 
 REFUSAL = ("The grading sandbox cannot start on this machine ({why}): enable unprivileged user namespaces "
            "(sysctl user.max_user_namespaces=15000, and on Ubuntu 24.04 "
@@ -221,9 +224,14 @@ def _parents(path: str) -> list[str]:
     return out[::-1]
 
 
-def mount_args(home: str, ipc: str, tmp_mb: int) -> list[str]:
-    """The file system the kernel sees: /usr and the Python environment read-only, a private /tmp, the
-    submission copy (``home``) read-write as ``HOME``, the folder of its ZeroMQ sockets (``ipc``)."""
+STAGE = "/run/submission"  # the submission's copy, read-only; the kernel copies it into its home first
+
+
+def mount_args(home: str, ipc: str, tmp_mb: int, home_mb: int = LIMITS["home_mb"],
+               shm_mb: int = LIMITS["shm_mb"]) -> list[str]:
+    """The file system the kernel sees: /usr and the Python environment read-only; a private /tmp and home
+    (``HOME``), each a tmpfs of a fixed size, the home filled from the submission copy (``home``, read-only at
+    :data:`STAGE`); a read-only /dev with a small /dev/shm; the folder of its ZeroMQ sockets (``ipc``)."""
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = "/" + name
@@ -233,23 +241,44 @@ def mount_args(home: str, ipc: str, tmp_mb: int) -> list[str]:
             args += ["--ro-bind", path, path]
     for path in ("/etc/ld.so.cache", "/etc/localtime"):
         args += ["--ro-bind-try", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(shm_mb << 20), "--perms", "1777", "--tmpfs", "/dev/shm",
+             "--remount-ro", "/dev", "--size", str(tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp"]
     made: set[str] = {"/usr", "/tmp"}
-    for path, how in [*((p, "--ro-bind") for p in needed_paths()), (home, HOME), (ipc, "--bind")]:
-        target = HOME if how == HOME else path
+    for path, how in [*((p, "--ro-bind") for p in needed_paths()), (home, STAGE), (None, HOME), (ipc, "--bind")]:
+        target = path if how in ("--ro-bind", "--bind") else how
         for parent in _parents(target):  # traversable by the kernel's user (bwrap copies modes otherwise)
             if parent not in made and not any(_inside(parent, m) for m in ("/usr", "/proc", "/dev")):
                 args += ["--perms", "0755", "--dir", parent]
                 made.add(parent)
-        args += ["--ro-bind" if how == "--ro-bind" else "--bind", path, target]
+        if how == HOME:
+            args += ["--size", str(home_mb << 20), "--perms", "0777", "--tmpfs", HOME]
+        else:
+            args += ["--bind" if how == "--bind" else "--ro-bind", path, target]
     return args
+
+
+def fill_home(stage: str = STAGE, home: str = HOME) -> None:
+    """Inside the sandbox, before any learner code: copy the submission (regular files and folders only) from
+    the read-only stage into the size-capped home. What does not fit is left out."""
+    for folder, _dirs, files in walk(stage):
+        target = os.path.join(home, os.path.relpath(folder, stage))
+        os.makedirs(target, mode=0o700, exist_ok=True)
+        for name in files:
+            src = os.path.join(folder, name)
+            try:
+                if not stat.S_ISREG(os.lstat(src).st_mode):
+                    continue
+                with open(src, "rb") as fin, open(os.path.join(target, name), "wb") as fout:
+                    shutil.copyfileobj(fin, fout, 1 << 20)
+            except OSError as error:
+                sys.stderr.write(f"syslead-sandbox: {name} left out of the home folder ({error.strerror})\n")
 
 
 def copy_submission(source: str, dest: str, max_bytes: int, uid: int | None = None) -> list[str]:
     """Copy the submission's regular files and folders (never links, devices or FIFOs) into ``dest``;
     files larger than ``max_bytes`` are left out. Returns a note for each file left out."""
     notes: list[str] = []
-    for folder, dirs, files in os.walk(source, followlinks=False):
+    for folder, dirs, files in walk(source):
         rel = os.path.relpath(folder, source)
         target = os.path.normpath(os.path.join(dest, rel))
         kept = []
@@ -265,6 +294,10 @@ def copy_submission(source: str, dest: str, max_bytes: int, uid: int | None = No
         if uid is not None:
             os.chown(target, uid, uid)
         for name in files:
+            if name.endswith(".ipynb"):
+                # the notebook being graded (with the hidden tests and restored checks nbgrader put back into it)
+                # and any other notebook: the kernel is sent the cells, it never needs to read one
+                continue
             src, shown = os.path.join(folder, name), os.path.normpath(os.path.join(rel, name))
             try:
                 st = os.lstat(src)
@@ -302,6 +335,61 @@ def find_course_root(start: str) -> str | None:
     return None
 
 
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def make_cgroups(name: str, settings: dict, base: str = CGROUP_ROOT) -> tuple[list[str], str]:
+    """A memory and a pids cgroup for one sandbox, where this machine lets the grader make them (as root, or
+    with a delegated cgroup v2 tree): returns (the cgroup folders, how memory is bounded, in words). Where it
+    cannot, no folder, and the grader watches the sandbox's memory itself (:meth:`SandboxProvisioner._watch`)."""
+    memory, processes = int(settings["memory_mb"]) << 20, int(settings["processes"])
+    made: list[str] = []
+    try:
+        if os.path.isfile(os.path.join(base, "cgroup.controllers")):  # cgroup v2
+            here = open("/proc/self/cgroup").read().strip().splitlines()[-1].split("::", 1)[-1]
+            folder = os.path.join(base, here.lstrip("/"), name)
+            os.mkdir(folder)
+            made.append(folder)
+            _write(os.path.join(folder, "memory.max"), str(memory))
+            _write(os.path.join(folder, "memory.swap.max"), "0", required=False)
+            _write(os.path.join(folder, "pids.max"), str(processes))
+            return made, f"a cgroup: memory.max {settings['memory_mb']} MB and pids.max {processes} for the whole sandbox"
+        if os.path.isdir(os.path.join(base, "memory")) and os.path.isdir(os.path.join(base, "pids")):  # cgroup v1
+            for controller, file, value in (("memory", "memory.limit_in_bytes", memory),
+                                            ("pids", "pids.max", processes)):
+                folder = os.path.join(base, controller, name)
+                os.mkdir(folder)
+                made.append(folder)
+                _write(os.path.join(folder, file), str(value))
+            return made, (f"a cgroup (v1): memory {settings['memory_mb']} MB and {processes} processes for the "
+                          "whole sandbox")
+    except OSError:
+        remove_cgroups(made)
+    return [], (f"no cgroup here (the grader may not make one): the grader stops the sandbox when all its "
+                f"processes together pass {settings['memory_mb']} MB")
+
+
+def _write(path: str, value: str, required: bool = True) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(value)
+    except OSError:
+        if required:
+            raise
+
+
+def remove_cgroups(folders: list[str]) -> None:
+    for folder in reversed(folders):
+        for _ in range(20):
+            try:
+                os.rmdir(folder)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:  # its processes are still exiting
+                time.sleep(0.05)
+
+
 class SandboxProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, with the kernel started in bubblewrap and connected over ipc."""
 
@@ -331,6 +419,7 @@ class SandboxProvisioner(LocalProvisioner):
                 shutil.copyfile(cache, os.path.join(self.home, ".matplotlib", os.path.basename(cache)))
                 if uid is not None:
                     os.chown(os.path.join(self.home, ".matplotlib", os.path.basename(cache)), uid, uid)
+            self.cgroups, self.record_memory = make_cgroups(os.path.basename(self.base), self.settings)
             self.events = os.path.join(self.ipc, "events.jsonl")
             with open(self.events, "w"):
                 pass
@@ -341,7 +430,8 @@ class SandboxProvisioner(LocalProvisioner):
             course_root = find_course_root(self.submission)
             self.record = {"started": time.time(), "cwd": self.submission, "limits": dict(self.settings),
                            "mode": "root, kernel as nobody" if root else "user namespace",
-                           "skipped_files": skipped, "namespaces": "net, pid, mount, ipc, uts"}
+                           "skipped_files": skipped, "namespaces": "net, pid, mount, ipc, uts",
+                           "memory_bound": self.record_memory}
             self.log_dir = os.environ.get("SYSLEAD_SANDBOX_LOG") or (
                 os.path.join(course_root, RUNS_FOLDER) if course_root else None)
             if course_root:
@@ -366,20 +456,54 @@ class SandboxProvisioner(LocalProvisioner):
                                                       "watch": self.watch, "allowed": needed_paths(),
                                                       "home": HOME, "work": self.work}))
         setenv = [x for k, v in sorted(env.items()) for x in ("--setenv", k, v)]
-        kwargs["cmd"] = [bwrap_path(), *namespace_args(root), *mount_args(self.home, self.ipc, self.settings["tmp_mb"]),
+        kwargs["cmd"] = [bwrap_path(), *namespace_args(root), *mount_args(self.home, self.ipc, self.settings["tmp_mb"],
+                                                                        self.settings["home_mb"], self.settings["shm_mb"]),
                          "--clearenv", *setenv, "--chdir", "/", "--", *cmd]
         return kwargs
 
     async def launch_kernel(self, cmd, **kwargs):
+        # bwrap's own environment is cleared too: it is the sandbox's first process, and as a tutor who is not
+        # root the learner's code can read its /proc/1/environ (a hub token, a database password)
         self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.terminal,
-                                        stderr=subprocess.STDOUT, start_new_session=True, cwd=self.base)
+                                        stderr=subprocess.STDOUT, start_new_session=True, cwd=self.base,
+                                        env=bwrap_environment(),
+                                        preexec_fn=self._join_cgroups if self.cgroups else None)
         self._popen = self.process  # LocalProvisioner.wait() forgets it; the record wants its exit code
         self.pid = self.process.pid
         self.pgid = os.getpgid(self.pid)
         self.timer = threading.Timer(self.settings["wall_seconds"], self._too_long)
         self.timer.daemon = True
         self.timer.start()
+        if not self.cgroups:
+            self.watching = threading.Event()
+            threading.Thread(target=self._watch, daemon=True).start()
         return self.connection_info
+
+    def _join_cgroups(self) -> None:
+        """In the child, before bwrap runs: into the sandbox's cgroups, so every process it starts is counted."""
+        for folder in self.cgroups:
+            with open(os.path.join(folder, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+
+    def _watch(self) -> None:
+        """Without a cgroup: every 0.2 s the grader adds up the memory of every process in the sandbox and
+        stops it when they pass the limit together (each process also has its own address-space limit)."""
+        import psutil
+
+        limit = int(self.settings["memory_mb"]) << 20
+        while not self.watching.wait(0.2):
+            try:
+                top = psutil.Process(self.pid)
+                used = sum(p.memory_info().rss for p in [top, *top.children(recursive=True)])
+            except psutil.Error:
+                return
+            if used > limit:
+                self.record["memory_limit"] = True
+                try:
+                    os.killpg(self.pgid, signal.SIGKILL)
+                except OSError:
+                    pass
+                return
 
     def _too_long(self) -> None:
         self.record["wall_time_limit"] = True
@@ -408,6 +532,9 @@ class SandboxProvisioner(LocalProvisioner):
         if restart or self.base is None:
             return
         self.timer.cancel()
+        if getattr(self, "watching", None):
+            self.watching.set()
+        remove_cgroups(self.cgroups)
         if code is not None:
             self.record["exit_code"] = code
         self.record["seconds"] = round(time.time() - self.record["started"], 3)
@@ -427,7 +554,7 @@ class SandboxProvisioner(LocalProvisioner):
                 _write_json(os.path.join(self.log_dir, f"{name}--{time.time_ns()}-{os.getpid()}.json"), self.record)
             except OSError as error:
                 sys.stderr.write(f"syslead-sandbox: could not write the run record: {error}\n")
-        shutil.rmtree(self.base, ignore_errors=True)
+        remove_tree(self.base)
         self.base = None
 
 
@@ -565,6 +692,7 @@ def kernel_main(argv: list[str]) -> None:
         os.setgroups([])
         os.setgid(info["uid"])
         os.setuid(info["uid"])  # from root to nobody: every capability goes too
+    fill_home()
     os.chdir(info["work"])
     _set_limits(info["limits"])
     _audit(info)
@@ -620,9 +748,9 @@ def describe(settings: dict | None = None) -> list[tuple[str, str]]:
 
 def prepare_grading(config, root, sandbox: bool = True):
     """Set an nbgrader Config (and this process's environment, which the provisioner reads) up for safe
-    autograding of the course at ``root``: the sandbox kernel (unless ``sandbox`` is False) and the repairs
-    of :func:`syslead.grading.hostile.safe_grading`."""
-    from syslead.grading.hostile import safe_grading
+    autograding of the course at ``root``: :func:`syslead.grading.pipeline.apply`, after checking that the
+    sandbox can start here and that its kernel is installed (unless ``sandbox`` is False)."""
+    from syslead.grading import pipeline
 
     if sandbox:
         why = unavailable()
@@ -633,7 +761,7 @@ def prepare_grading(config, root, sandbox: bool = True):
         exchange = config.Exchange.get("root") if "Exchange" in config else None
         if exchange:
             os.environ["SYSLEAD_SANDBOX_WATCH"] = str(exchange)
-    return safe_grading(config, KERNEL_NAME if sandbox else None)
+    return pipeline.apply(config, root, sandbox=sandbox)
 
 
 # --- the `syslead sandbox` command -----------------------------------------------------------------------
@@ -658,7 +786,7 @@ def run(args) -> int:
     from syslead.errors import CourseError
 
     if args.action == "report":
-        from syslead.grading.hostile import report_table, unusual
+        from syslead.grading.report import report_table, unusual
 
         root = os.path.abspath(args.course)
         if not os.path.isfile(os.path.join(root, "nbgrader_config.py")):

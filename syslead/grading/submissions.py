@@ -16,8 +16,12 @@ import stat
 
 import nbformat
 
+from syslead.grading.clean import clean_text
+from syslead.walk import TooDeep, copy_tree, remove_tree, walk
+
 MAX_NOTEBOOK_MB = 50  # larger notebooks are refused (the course's are well under 1 MB)
 MAX_DEPTH = 100  # JSON nested deeper than this is refused (a notebook needs about 10)
+MAX_CELLS = 5000  # notebooks with more cells are refused (the course's have about 100)
 
 
 def _kind(mode: int) -> str | None:
@@ -42,15 +46,18 @@ def refused(folder: str | os.PathLike) -> list[str]:
     if kind:
         return [f"the submission folder is {kind}"]
     notes = []
-    for here, dirs, files in os.walk(folder, followlinks=False):
-        for name in sorted(dirs + files):
-            path = os.path.join(here, name)
-            try:
-                kind = _kind(os.lstat(path).st_mode)
-            except OSError:
-                continue
-            if kind:
-                notes.append(f"{os.path.relpath(path, folder)} is {kind}")
+    try:
+        for here, dirs, files in walk(folder):
+            for name in sorted(dirs + files):
+                path = os.path.join(here, name)
+                try:
+                    kind = _kind(os.lstat(path).st_mode)
+                except OSError:
+                    continue
+                if kind:
+                    notes.append(f"{os.path.relpath(path, folder)} is {kind}")
+    except TooDeep as error:
+        notes.append(f"the submission's {error}")
     return notes
 
 
@@ -89,6 +96,16 @@ def read_notebook(path: str | os.PathLike, max_mb: float = MAX_NOTEBOOK_MB) -> t
         return None, f"cannot be read ({error.strerror})"
     if not data.strip():
         return None, "is empty"
+    try:  # the cheap checks first: a notebook of 300,000 cells takes minutes to validate
+        import json
+
+        raw = json.loads(data.decode("utf-8"))
+        if isinstance(raw, dict) and isinstance(raw.get("cells"), list) and len(raw["cells"]) > MAX_CELLS:
+            return None, f"has {len(raw['cells']):,} cells, over the {MAX_CELLS:,} cells limit for a notebook"
+    except RecursionError:
+        return None, f"is nested more than {MAX_DEPTH} levels deep"
+    except Exception:  # broken JSON: said below, in nbformat's words  # noqa: BLE001
+        pass
     try:
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except RecursionError:
@@ -99,6 +116,8 @@ def read_notebook(path: str | os.PathLike, max_mb: float = MAX_NOTEBOOK_MB) -> t
         return None, f"is nested more than {MAX_DEPTH} levels deep"
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         return None, "is not a notebook (no cells)"
+    if len(nb["cells"]) > MAX_CELLS:
+        return None, f"has {len(nb['cells']):,} cells, over the {MAX_CELLS:,} cells limit for a notebook"
     return nb, None
 
 
@@ -116,18 +135,72 @@ def screen(folder: str | os.PathLike) -> list[str]:
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
         if name.endswith(".ipynb"):
             why = notebook_problem(os.path.join(folder, name))
-            if why and ("MB" in why or "nested" in why):
+            if why and ("MB" in why or "nested" in why or "cells limit" in why):
                 notes.append(f"{name} {why}")
     return notes
 
 
 import functools  # noqa: E402
 
+#: How far the learner's own timestamp.txt may be from the time the exchange recorded before it is flagged.
+TIMESTAMP_SLACK_SECONDS = 120
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
+
+
+def submitted_at(folder: str):
+    """When a submission folder was handed in, from what its owner cannot set: the latest inode change
+    time (ctime) of the folder and everything in it. ``touch`` and ``os.utime`` set the modification time,
+    never the change time, which only moves forward; so a learner can make their work look later, never
+    earlier. A UTC datetime."""
+    import datetime as dt
+
+    newest = os.lstat(folder).st_ctime
+    for here, dirs, files in walk(folder):
+        for name in dirs + files:
+            try:
+                newest = max(newest, os.lstat(os.path.join(here, name)).st_ctime)
+            except OSError:
+                continue
+    return dt.datetime.fromtimestamp(newest, dt.UTC)
+
+
+def record_time(src: str, dest: str, learner: str, log) -> dict:
+    """Write the submission time the exchange recorded into the collected copy's timestamp.txt (the file
+    nbgrader's autograde reads for lateness), and flag a learner's own timestamp.txt that does not match.
+    Returns ``{"recorded", "learner_said", "mismatch"}``; a mismatch is logged with the learner's name and
+    kept in ``.syslead-timestamp.json`` beside the copy."""
+    import datetime as dt
+    import json
+
+    recorded = submitted_at(src)
+    said, mismatch = None, False
+    try:
+        with open(os.path.join(dest, "timestamp.txt"), encoding="utf-8", errors="replace") as f:
+            said = f.read(200).strip()
+    except OSError:
+        pass
+    if said is not None:
+        try:
+            from nbgrader.utils import parse_utc
+
+            claimed = parse_utc(said).replace(tzinfo=dt.UTC)
+            mismatch = abs((claimed - recorded).total_seconds()) > TIMESTAMP_SLACK_SECONDS
+        except Exception:  # not a time at all
+            mismatch = True
+    with open(os.path.join(dest, "timestamp.txt"), "w", encoding="utf-8") as f:
+        f.write(recorded.strftime(TIMESTAMP_FORMAT))
+    info = {"recorded": recorded.strftime(TIMESTAMP_FORMAT), "learner_said": clean_text(said or "")[:80],
+            "mismatch": mismatch}
+    if mismatch:
+        log.warning("%s: the submission's own timestamp.txt says %s, but the exchange recorded %s: the recorded "
+                    "time is used", learner, info["learner_said"] or "nothing readable", info["recorded"])
+        with open(os.path.join(dest, ".syslead-timestamp.json"), "w", encoding="utf-8") as f:
+            json.dump(info, f)
+    return info
+
 
 @functools.lru_cache(maxsize=1)
 def _collect_class():
-    import shutil
-
     from nbgrader.exchange.default.collect import ExchangeCollect
     from nbgrader.utils import ignore_patterns
 
@@ -136,13 +209,20 @@ def _collect_class():
         they are left out, with an error line that names the learner."""
 
         def do_copy(self, src, dest, log=None):
-            learner = os.path.basename(src).split("+")[0]
+            learner = clean_text(os.path.basename(src).split("+")[0])
+            try:
+                self._copy_one(src, dest, learner)
+            except Exception as error:  # one learner's submission never stops the others' collect
+                self.log.error("%s: not collected: %s", learner, clean_text(str(error))[:300])
+                remove_tree(dest)
+
+        def _copy_one(self, src, dest, learner):
             notes = refused(src)
             for note in notes:
-                self.log.error("%s: refused in the submission: %s (left out, not followed)", learner, note)
-            if notes and notes[0].startswith("the submission folder"):
-                return
-            dir_size = sum(os.lstat(os.path.join(d, f)).st_size for d, _, fs in os.walk(src) for f in fs)
+                self.log.error("%s: refused in the submission: %s (left out, not followed)", learner, clean_text(note))
+            if notes and notes[0].startswith(("the submission folder", "the submission's folders")):
+                return  # not collected at all (the rest of the cohort is)
+            dir_size = sum(os.lstat(os.path.join(d, f)).st_size for d, _, fs in walk(src) for f in fs)
             if dir_size > 1000 * self.coursedir.max_dir_size:
                 raise RuntimeError(f"Directory size is too big. Size is {dir_size}, maximum size is "
                                    f"{1000 * self.coursedir.max_dir_size}")
@@ -153,7 +233,8 @@ def _collect_class():
                 special = {n for n in names if _kind(os.lstat(os.path.join(directory, n)).st_mode)}
                 return set(nbgrader_ignore(directory, names)) | special
 
-            shutil.copytree(src, dest, symlinks=True, ignore=ignore)
+            copy_tree(src, dest, ignore=ignore)
+            record_time(src, dest, learner, self.log)
 
     return SafeExchangeCollect
 

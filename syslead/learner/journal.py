@@ -325,10 +325,15 @@ def _default_title(part: Part, gid: str) -> str:
 
 def notebooks_in(folder: Path) -> list[Path]:
     """Every ``.ipynb`` file under ``folder``, skipping hidden folders and :data:`SKIP_FOLDERS`."""
+    from syslead.walk import TooDeep, walk
+
     found = []
-    for root, dirs, files in os.walk(folder, onerror=None):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_FOLDERS)
-        found += [Path(root) / f for f in sorted(files) if f.endswith(".ipynb") and not f.startswith(".")]
+    try:
+        for root, dirs, files in walk(folder):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_FOLDERS)
+            found += [Path(root) / f for f in sorted(files) if f.endswith(".ipynb") and not f.startswith(".")]
+    except TooDeep:  # folders nested absurdly deep: the notebooks found above them are enough
+        pass
     return found
 
 

@@ -52,6 +52,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from syslead.errors import CourseError
+from syslead.grading.clean import clean_text
 from syslead.tutor.backup import writing
 from syslead.tutor.course import (
     Course,
@@ -61,6 +62,7 @@ from syslead.tutor.course import (
     load_config,
     sqlite_path,
 )
+from syslead.walk import remove_tree
 
 HELP = "autograde an assignment's submissions in parallel processes (same scores as nbgrader autograde)"
 
@@ -95,12 +97,12 @@ class Report:
     def table(self) -> str:
         order = {"failed": 0, "refused": 1, "graded": 2, "skipped": 3}
         rows = sorted(self.outcomes, key=lambda o: (order[o.status], o.student))
-        width = max([len("learner")] + [len(o.student) for o in rows])
+        width = max([len("learner")] + [len(clean_text(o.student)) for o in rows])
         lines = [f"{'learner':<{width}}  result   time    why",
                  f"{'-' * width}  -------  ------  ---"]
         for o in rows:
             secs = f"{o.seconds:5.1f}s" if o.status != "skipped" else "     -"
-            lines.append(f"{o.student:<{width}}  {o.status:<7}  {secs}  {o.reason}")
+            lines.append(f"{clean_text(o.student):<{width}}  {o.status:<7}  {secs}  {clean_text(o.reason)}")
         lines.append(f"{self.assignment}: {self.count('graded')} graded, {self.count('skipped')} skipped, "
                      f"{self.count('refused')} refused, {self.count('failed')} failed, in {self.seconds:.1f} s with {self.jobs} "
                      f"process{'es' if self.jobs != 1 else ''}.")
@@ -188,7 +190,7 @@ def deleted_cells(gb, root: Path, assignment: str, student: str) -> dict[str, li
 def restore_deleted_answers(root: Path, assignment: str, student: str, deleted: dict[str, list[str]]) -> None:
     """Put each deleted written answer back into the learner's autograded notebook, as the released
     (blank) cell with a note, so that formgrader shows its score box. (Deleted code checks are put back
-    before grading by syslead.grading.hostile, so they run; they are not touched here.)"""
+    before grading by syslead.grading.repairs, so they run; they are not touched here.)"""
     import nbformat
 
     for nb_name, gone in deleted.items():
@@ -260,7 +262,7 @@ def _worker(conn, root: str, db_url: str, assignment: str, log_path: str, sandbo
         config = load_config(Path(root))
         config.CourseDirectory.db_url = db_url
         # learners' code runs in the resource-limited kernel, with the repairs for tampered notebooks
-        # (syslead.grading.sandbox, syslead.grading.hostile; docs/grading-safely.md)
+        # (syslead.grading.pipeline, syslead.grading.sandbox; docs/grading-safely.md)
         from syslead.grading.sandbox import prepare_grading
 
         config = prepare_grading(config, Path(root), sandbox=sandbox)
@@ -448,7 +450,7 @@ def _set_aside(course: Course, assignment: str, student: str) -> None:
     if aside.exists() and not dest.exists():
         return  # a run that stopped: the copy set aside is the last good one
     if aside.exists():
-        shutil.rmtree(aside)
+        remove_tree(aside)
     if dest.exists():
         dest.rename(aside)
 
@@ -456,7 +458,7 @@ def _set_aside(course: Course, assignment: str, student: str) -> None:
 def _keep_new(course: Course, assignment: str, student: str) -> None:
     aside = _previous(course, assignment, student)
     if aside.exists():
-        shutil.rmtree(aside, ignore_errors=True)
+        remove_tree(aside)
 
 
 def _remove_partial(course: Course, assignment: str, student: str) -> None:
@@ -464,7 +466,7 @@ def _remove_partial(course: Course, assignment: str, student: str) -> None:
     dest = course.folder("autograded") / student / assignment
     aside = _previous(course, assignment, student)
     if dest.exists():
-        shutil.rmtree(dest, ignore_errors=True)
+        remove_tree(dest)
     if aside.exists():
         aside.rename(dest)
 
@@ -519,7 +521,10 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
 
     with course.gradebook() as gb:
         for student in submitted:
-            problems = screen(course.folder("submitted") / student / assignment)
+            try:
+                problems = screen(course.folder("submitted") / student / assignment)
+            except Exception as error:  # one learner's submission never stops the others' grading
+                problems = [f"it could not be read ({type(error).__name__})"]
             if problems:  # never graded: a link could lead nbgrader to another learner's files
                 report.outcomes.append(Outcome(student, "refused", "not graded: " + "; ".join(problems[:3])))
                 continue
@@ -538,7 +543,7 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
     report.seconds = time.perf_counter() - started
     if not quiet:
         print(report.table())
-        from syslead.grading.hostile import report_table, unusual
+        from syslead.grading.report import report_table, unusual
 
         graded = [o.student for o in report.outcomes if o.status != "skipped"]
         if graded:

@@ -106,8 +106,15 @@ class ManifestLatePenalty(LateSubmissionPlugin):
     max_score = Float(0.0, help="the assignment's points").tag(config=True)
 
     def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float) -> float:
-        late = total_seconds_late - 3600 * extension_hours(self.extensions, student_id, self.assignment)
-        return penalty(self.policy, late, self.max_score, score)
+        assignment, max_score = self.assignment, self.max_score
+        if not assignment:  # set by the course's pipeline (formgrader, nbgrader autograde): ask nbgrader's step
+            assignment = getattr(self.parent, "assignment_id", "") or ""
+            try:
+                max_score = self.parent.gradebook.find_assignment(assignment).max_score
+            except Exception:  # no gradebook at hand: a percent rule then takes nothing off
+                max_score = 0.0
+        late = total_seconds_late - 3600 * extension_hours(self.extensions, student_id, assignment)
+        return penalty(self.policy, late, max_score, score)
 
 
 def configure(config, manifest, assignment: str, max_score: float) -> None:

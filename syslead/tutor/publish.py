@@ -81,6 +81,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--self-paced", action="store_true",
                         help="for Binder and the web: notebooks with instant checks instead of the cohort's "
                              "release notebooks (where the course has them)")
+    parser.add_argument("--graded-too", action="append", default=[], metavar="ASSIGNMENT",
+                        help="with --self-paced: publish this graded assignment (one with a due date, or in the "
+                             "gradebook) self-paced too, with its answers (repeatable; only once no cohort takes it)")
     parser.add_argument("--web", action="store_true",
                         help="then build the web book with Jupyter Book into OUT/_build/html (runs every notebook)")
     parser.add_argument("--working-copy", action="store_true",
@@ -106,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     overrides = {k: getattr(args, k) for k in ("repository", "branch", "binder_url", "hub_url", "web_url")
                  if getattr(args, k) is not None}
-    report = publish(args.out, course=course, self_paced=args.self_paced, web=args.web, **overrides)
+    report = publish(args.out, course=course, self_paced=args.self_paced, web=args.web,
+                     graded_too=tuple(args.graded_too), **overrides)
     print(f"Wrote the learners' copy of {course.title!r} to {report.out} ({len(report.files)} files; "
           f"no solutions, hidden tests or mark schemes).")
     for note in report.notes:
@@ -119,10 +123,56 @@ def run(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
+def graded_assignments(course: Course) -> set[str]:
+    """The course's assignments that a cohort is graded on: those with a due date in course.yml, and those in
+    the course's gradebook (its gradebook.db)."""
+    graded = {a.id for a in course.assignments if a.due is not None}
+    db = Path(course.root) / "gradebook.db"
+    if db.is_file():
+        from nbgrader.api import Gradebook
+
+        try:
+            with Gradebook(f"sqlite:///{db}") as gb:
+                graded |= {a.name for a in gb.assignments}
+        except Exception:  # an unreadable gradebook: treat every assignment as graded
+            graded |= {a.id for a in course.assignments}
+    return graded
+
+
+def find_instant_answers(folder: Path, notebooks: list[str]) -> list[str]:
+    """The notebooks (paths relative to ``folder``) whose checks carry their answer (``check(..., answer=...)``,
+    what a self-paced notebook's instant check holds): an answer, as much as a solution is."""
+    import ast
+
+    found = []
+    for rel in notebooks:
+        try:
+            nb = nbformat.read(folder / rel, as_version=4)
+        except Exception:  # unreadable: find_answer_markers looks at its raw lines
+            continue
+        for cell in nb.cells:
+            if cell.cell_type != "code" or "answer" not in cell.source:
+                continue
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue
+            if any(isinstance(n, ast.Call) and any(k.arg == "answer" for k in n.keywords) for n in ast.walk(tree)):
+                found.append(rel)
+                break
+    return found
+
+
 def publish(out: str | Path, course: Course | None = None, *, self_paced: bool = False, web: bool = False,
-            **settings: str) -> Report:
-    """Write the learners' copy of ``course`` into ``out`` (see the module's docstring)."""
+            graded_too: tuple[str, ...] = (), **settings: str) -> Report:
+    """Write the learners' copy of ``course`` into ``out`` (see the module's docstring). With ``self_paced``,
+    assignments a cohort is graded on (:func:`graded_assignments`) keep their release notebook, without
+    answers, unless named in ``graded_too``."""
     course = course or load_course()
+    unknown = sorted(set(graded_too) - {a.id for a in course.assignments})
+    if unknown:
+        raise CourseError(f"--graded-too names {unknown[0]}, which is not an assignment in course.yml: give one of "
+                          f"{', '.join(a.id for a in course.assignments)}.")
     settings = {k: v.rstrip("/") if k != "branch" else v for k, v in settings.items() if v}
     settings_check = _check_settings(settings)
     where = replace(course.publish, **settings_check)
@@ -156,11 +206,17 @@ def publish(out: str | Path, course: Course | None = None, *, self_paced: bool =
     if self_paced and make_self_paced is None:
         report.notes.append("this version of the course has no self-paced notebooks yet "
                             "(syslead.grading.answers.self_paced): the release notebooks were published instead.")
+    graded = graded_assignments(course) - set(graded_too) if make_self_paced is not None else set()
+    kept_release = [a.id for a in course.assignments if a.id in graded]
+    if kept_release:
+        report.notes.append(f"{', '.join(kept_release)} {'is' if len(kept_release) == 1 else 'are'} graded (a due date, "
+                            "or in the gradebook): published as the cohort's release notebook, without answers; name "
+                            "it with --graded-too to publish it self-paced once no cohort takes it.")
     for a in course.assignments:
         rel = f"release/{a.id}/{a.id}.ipynb"
         if not (root / rel).is_file():
             raise CourseError(f"There is no {rel}: run 'nbgrader generate_assignment {a.id}' in the course root first.")
-        if make_self_paced is not None:
+        if make_self_paced is not None and a.id not in graded:
             nb = make_self_paced(nbformat.read(root / a.notebook.replace(".md", ".ipynb"), as_version=4))
             write(rel, nbformat.writes(nb) + "\n")
         else:
@@ -201,6 +257,10 @@ def publish(out: str | Path, course: Course | None = None, *, self_paced: bool =
                               "files": sorted(set(report.files) | {MARKER})}, indent=1) + "\n")
 
     leaks = find_answer_markers(out)
+    answers_allowed = {f"release/{a.id}/{a.id}.ipynb" for a in course.assignments
+                       if make_self_paced is not None and a.id not in graded}
+    leaks += find_instant_answers(out, sorted(r for r in set(report.files)
+                                              if r.endswith(".ipynb") and r not in answers_allowed))
     if leaks:
         raise CourseError(f"{leaks[0]} in the learners' copy holds a solution, hidden test or mark scheme: "
                           f"regenerate release/ with nbgrader generate_assignment, then publish again.")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from syslead.course import delimiters
 from syslead.errors import CourseError
-from syslead.grading.clean import csv_cell
+from syslead.grading.clean import clean_text, csv_cell
 from syslead.grading.submissions import read_notebook, refused
 from syslead.learner.reflection import STUB, feedback, kind_of
 from syslead.tutor.course import Course, add_course_argument
@@ -154,32 +154,35 @@ def collect(course: Course, assignment: str, *, anonymise: bool = False,
     for q in qs:
         by_notebook.setdefault(q.notebook, []).append(q)
     for student, folder in submitted.items():
-        bad = refused(folder)
-        if bad:
-            skipped.append(f"{student}: not read ({'; '.join(bad[:3])}); syslead never follows a link")
-            continue
-        for nb_name, nb_questions in by_notebook.items():
-            path, where = autograded / student / assignment / f"{nb_name}.ipynb", "autograded"
-            if not os.path.lexists(path):
-                path, where = folder / f"{nb_name}.ipynb", "submitted"
-            cells = {}
-            if os.path.lexists(path):
-                nb, why = read_notebook(path)
-                if why:
-                    where = "unreadable"
-                    skipped.append(f"{student}: {path.name} {why}; skipped")
-                else:
-                    cells = {_meta(c).get("grade_id"): c for c in nb["cells"] if isinstance(c, dict)}
-            for q in nb_questions:
-                cell = cells.get(q.grade_id)
-                text = _text(cell).strip() if cell else ""
-                if text.lstrip("*_ ").startswith(STUB):
-                    text = ""
-                read = feedback(text, kind=kind_of(q.grade_id)) if text else None
-                score, needs = grades.get((student, nb_name, q.grade_id), (None, None))
-                q.answers.append(Answer(code(student), text, read.word_count if read else 0,
-                                        tuple(read.stages) if read else (), tuple(read.missing) if read else (),
-                                        score, needs, where if cell else "missing"))
+        try:
+            bad = refused(folder)
+            if bad:
+                skipped.append(f"{student}: not read ({'; '.join(bad[:3])}); syslead never follows a link")
+                continue
+            for nb_name, nb_questions in by_notebook.items():
+                path, where = autograded / student / assignment / f"{nb_name}.ipynb", "autograded"
+                if not os.path.lexists(path):
+                    path, where = folder / f"{nb_name}.ipynb", "submitted"
+                cells = {}
+                if os.path.lexists(path):
+                    nb, why = read_notebook(path)
+                    if why:
+                        where = "unreadable"
+                        skipped.append(f"{student}: {path.name} {why}; skipped")
+                    else:
+                        cells = {_meta(c).get("grade_id"): c for c in nb["cells"] if isinstance(c, dict)}
+                for q in nb_questions:
+                    cell = cells.get(q.grade_id)
+                    text = _text(cell).strip() if cell else ""
+                    if text.lstrip("*_ ").startswith(STUB):
+                        text = ""
+                    read = feedback(text, kind=kind_of(q.grade_id)) if text else None
+                    score, needs = grades.get((student, nb_name, q.grade_id), (None, None))
+                    q.answers.append(Answer(code(student), text, read.word_count if read else 0,
+                                            tuple(read.stages) if read else (), tuple(read.missing) if read else (),
+                                            score, needs, where if cell else "missing"))
+        except Exception as error:  # one learner's submission never stops the others' reflections
+            skipped.append(f"{student}: not read ({type(error).__name__}); skipped")
     for q in qs:
         q.answers.sort(key=lambda a: a.student)
     return qs
@@ -242,7 +245,7 @@ def write(course: Course, assignment: str, *, out: Path | None = None, anonymise
     skipped: list[str] = []
     qs = collect(course, assignment, anonymise=anonymise, skipped=skipped)
     for line in skipped:
-        print(line)
+        print(clean_text(line))
     folder = Path(out) if out else course.root / "reflections"
     folder.mkdir(parents=True, exist_ok=True)
     suffix = "-anonymised" if anonymise else ""

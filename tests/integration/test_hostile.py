@@ -3,9 +3,9 @@
 Reading 1 is released, three ordinary learners (ada: complete, bo: blank, cy: half right) and every case
 of the corpus (scripts/make_hostile_corpus.py) are submitted, and each is autograded by nbgrader's own
 API, one learner at a time (as `syslead autograde` does), in the resource-limited kernel and with the
-repairs of syslead.grading.hostile.safe_grading. The tests then prove:
+repairs of syslead.grading.pipeline. The tests then prove:
 
-- every case has the outcome syslead.grading.hostile.CASES states for it (graded with that automatic score, or
+- every case has the outcome tests/fixtures/hostile.py's CASES states for it (graded with that automatic score, or
   not graded), and the tutor's report has the row that explains it;
 - ada's, bo's and cy's scores, cell by cell, are exactly those of a course graded without the bad ones;
 - tampered checks are graded with the source version;
@@ -34,16 +34,18 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT, nbgrader, run
+from fixtures import hostile
 from tutorharness import WHO, Tutor
 
-from syslead.grading import hostile, sandbox
+from syslead.grading import report, sandbox
 
 pytestmark = pytest.mark.slow
 
 NAME = "01-systems-leadership"
 ORDINARY = ("ada", "bo", "cy")
 ADA_MARK = " (ada's own words, ADA-PRIVATE-7731)"
-SANDBOX_ENV = {"SYSLEAD_SANDBOX_FILE_SIZE_MB": "8", "SYSLEAD_SANDBOX_WALL_SECONDS": "300"}
+SANDBOX_ENV = {"SYSLEAD_SANDBOX_FILE_SIZE_MB": "8", "SYSLEAD_SANDBOX_WALL_SECONDS": "300",
+               "GRADER_API_TOKEN": "TOKEN-GRADER-5519"}  # a secret in the grader's environment
 REFUSED = {c.id for c in hostile.CASES if "refused" in c.flags}
 
 
@@ -70,11 +72,11 @@ GRADER = r"""
 import json, os, sys
 from pathlib import Path
 from nbgrader.apps import NbGraderAPI
-from syslead.grading import hostile
+from syslead.grading import pipeline, report
 from syslead.grading.submissions import screen
 
 root, name, students, force = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]), sys.argv[4] == "1"
-config = hostile.safe_grading(hostile.course_config(root))
+config = pipeline.apply(report.course_config(root), root)
 config.Execute.timeout = 20  # generous: the tests share a busy machine
 os.chdir(root)
 api = NbGraderAPI(config=config)
@@ -131,11 +133,7 @@ def code_score(root: Path, student: str) -> float:
 
 @pytest.fixture(scope="module")
 def tutor():
-    t = Tutor()
-    why = t.problem()
-    if why:
-        t.remove()
-        pytest.skip(why)
+    t = Tutor()  # the root half runs even when the tutor cannot use this checkout (graded skips the tutor's)
     yield t
     t.remove()
 
@@ -145,6 +143,8 @@ def graded(request, tutor):
     """Two courses: one with only the ordinary learners, one with them and the whole corpus, graded by a
     root tutor or by one who is not root (its own account, its own course folder and home)."""
     who = request.param
+    if who == "tutor" and tutor.problem():
+        pytest.skip(tutor.problem())  # a failure under CI=true (tests/conftest.py)
     base = tutor.folder(tutor.base / f"hostile-{who}")
     home = tutor.folder(base / "home") if who == "root" else Path(pwd.getpwnam(tutor.name).pw_dir)
     (home / ".ssh").mkdir(exist_ok=True)
@@ -174,7 +174,7 @@ def graded(request, tutor):
         assert proc.returncode == 0, proc.stderr
     grade(plain, list(ORDINARY), who=who, tutor=tutor, env=env)
     results = grade(course, [*ORDINARY, *hostile.CASE_IDS], who=who, tutor=tutor, env=env)
-    rows = hostile.unusual(course, NAME)
+    rows = report.unusual(course, NAME)
     yield {"plain": plain, "course": course, "results": results, "rows": rows, "prefix": prefix,
            "config_digest": config_digest, "who": who, "home": home, "env": env, "tutor": tutor, "base": base}
     (home / ".ssh" / "id_rsa").unlink(missing_ok=True)
@@ -295,7 +295,7 @@ def test_the_report_names_what_was_blocked_for_each_learner(graded):
     assert "script" in blocked("script-reflection")
     for case in REFUSED:
         assert any(r.kind == "refused" for r in by[case]), case
-    table = hostile.report_table(graded["rows"], NAME)
+    table = report.report_table(graded["rows"], NAME)
     assert "Nothing unusual" not in table
 
 
@@ -430,13 +430,13 @@ def test_collect_never_follows_a_link_out_of_the_exchange(graded):
 
 
 def test_the_report_reads_as_a_table_and_as_data(graded):
-    table = hostile.report_table(graded["rows"], NAME)
+    table = report.report_table(graded["rows"], NAME)
     for case in hostile.CASES:
         if case.flags:
             assert case.id in table
-    frame = hostile.report_frame(graded["rows"])
+    frame = report.report_frame(graded["rows"])
     assert list(frame.columns) == ["student", "notebook", "kind", "detail"]
-    assert hostile.report_table([], NAME) == f"Nothing unusual in the submissions of {NAME}."
+    assert report.report_table([], NAME) == f"Nothing unusual in the submissions of {NAME}."
 
 
 def test_a_zip_whose_members_try_to_escape_stays_inside_its_folder(graded, tmp_path):
@@ -508,8 +508,8 @@ def test_the_corpus_table_lists_every_case_and_the_docs_carry_it():
     for case in [*hostile.CASES, hostile.ZIP_CASE]:
         assert f"`{case.id}`" in table
     assert table in (ROOT / "docs" / "grading-safely.md").read_text(), (
-        "docs/grading-safely.md's table is stale: paste syslead.grading.hostile.describe_cases() into it")
-    assert json.dumps(hostile.SAFE_GRADING_OPTIONS)  # usable on nbgrader's command line
+        "docs/grading-safely.md's table is stale: paste tests/fixtures/hostile.py's describe_cases() into it")
+    assert "pipeline.apply(c, here)" in (ROOT / "nbgrader_config.py").read_text()  # plain nbgrader: the pipeline
 
 
 def test_the_tutor_gets_the_report_from_the_command_line(graded):
@@ -527,10 +527,66 @@ def test_prepare_grading_sets_up_the_sandbox_and_the_repairs(graded, monkeypatch
     config.Exchange.root = "/srv/nbgrader/exchange"
     sandbox.prepare_grading(config, graded["course"])
     assert config.Execute.kernel_name == sandbox.KERNEL_NAME
-    assert "syslead.grading.hostile.RestoreDeletedChecks" in config.Autograde.sanitize_preprocessors
+    assert "syslead.grading.repairs.RestoreDeletedChecks" in config.Autograde.sanitize_preprocessors
     assert os.environ["SYSLEAD_COURSE_ROOT"] == str(graded["course"])
     assert "/srv/nbgrader/exchange" in os.environ["SYSLEAD_SANDBOX_WATCH"]
     assert "syslead.grading.clean.SanitizeNotebook" in config.Autograde.autograde_preprocessors
     monkeypatch.delenv("SYSLEAD_COURSE_ROOT")
     plain = sandbox.prepare_grading(Config(), graded["course"], sandbox=False)
-    assert "kernel_name" not in plain.Execute
+    assert plain.Execute.kernel_name == ""  # nbgrader's default kernel, only when asked for
+
+
+# --- issue 23: the cases past the sandbox's earlier limits ------------------------------------------------
+
+
+def graded_nb(course: Path, case: str):
+    return nbformat.read(str(course / "autograded" / case / NAME / f"{NAME}.ipynb"), as_version=4)
+
+
+def printed(course: Path, case: str) -> str:
+    return "".join(o.get("text", "") for c in graded_nb(course, case).cells for o in c.get("outputs", []))
+
+
+def test_output_metadata_and_links_reach_formgrader_clean(graded):
+    nb = graded_nb(graded["course"], "metadata-script")
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # the image is still shown
+    assert "onerror" not in json.dumps([o.get("metadata", {}) for o in outputs])
+    markdown = json.dumps([c.source for c in nb.cells if c.cell_type == "markdown"])
+    for bad in ("javascript", "&#106;", "alert(5)", "alert(6)"):
+        assert bad not in markdown, bad
+    assert "[my plan](#)" in markdown  # the learner's words stay; only the destination changed
+
+
+def test_no_secret_of_the_graders_reaches_the_learners_output(graded):
+    course = graded["course"]
+    for case in hostile.CASE_IDS + list(ORDINARY):
+        path = course / "autograded" / case / NAME / f"{NAME}.ipynb"
+        if path.is_file():
+            assert "TOKEN-GRADER-5519" not in path.read_text(), case
+    shown = printed(course, "grader-secrets")
+    assert "ENV 1 " in shown or "no 1 " in shown, shown[:1000]  # the probe ran and printed what it found
+
+
+def test_disks_are_capped_and_dev_is_read_only(graded):
+    shown = printed(graded["course"], "fill-disk")
+    for path in ("/home/learner/fill", "/tmp/fill", "/dev/shm/fill", "/dev/planted"):
+        assert path in shown, (path, shown)  # each write was stopped with an error
+    assert "/dev/planted 30" in shown  # read-only /dev
+
+
+def test_the_hidden_tests_are_never_found_by_learner_code(graded):
+    shown = printed(graded["course"], "read-hidden-tests")
+    assert "HIDDEN?" not in shown and "HIDDEN TESTS" not in shown, shown[:2000]
+
+
+def test_terminal_escapes_never_reach_the_report(graded):
+    table = report.report_table(graded["rows"], NAME)
+    assert "\x1b" not in table and "\\x1b" in table  # shown escaped, never sent raw
+    assert any(r.student == "terminal-escapes" and r.kind == "file" for r in graded["rows"])
+
+
+def test_deep_folders_and_many_cells_are_refused_by_name_and_the_rest_graded(graded):
+    rows = {(r.student, r.kind) for r in graded["rows"]}
+    assert ("deep-folders", "refused") in rows and ("many-cells", "refused") in rows
+    assert all(graded["results"][name]["success"] for name in ORDINARY)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
 import re
 import time
 
@@ -40,6 +41,23 @@ REFLECTION = (
 )
 MARK = "early-help referral form"  # a phrase only ada's work contains
 TUTOR_COMMENT = "A clear example; say what you would check after a week."
+
+
+PROBE = """import json, os
+probe = {{"pid1": open("/proc/1/cmdline", "rb").read().split(b"\\0")[0].decode(errors="replace"),
+         "course": os.path.exists({course!r}), "gradebook": os.path.exists({course!r} + "/gradebook.db"),
+         "home": os.path.expanduser("~"), "env": sorted(os.environ)}}
+try:
+    probe["env1"] = open("/proc/1/environ", "rb").read().decode(errors="replace")
+except OSError as error:
+    probe["env1"] = "unreadable %d" % error.errno
+try:
+    open({course!r} + "/planted-by-cy.txt", "w").write("x")
+    probe["planted"] = True
+except OSError as error:
+    probe["planted"] = error.errno
+print("SANDBOX-PROBE " + json.dumps(probe))
+"""
 
 
 def source_cells() -> list:
@@ -132,6 +150,13 @@ def run_the_term(hub: CourseHub, seen: dict) -> None:
     first = sorted(every)[0]
     write(BO, {first: every[first]}, None)  # partial: one quick question, no reflection
     write(CY, every, "Cy's reflection, written after the due date.")
+    # cy's work also carries a cell that probes where the grader runs it (issue 23: formgrader's Autograde must
+    # run learner code only in the sandbox): it tries the course folder, the gradebook and the grader's secrets.
+    course_dir = hub.home(hub.grader) / COURSE
+    nb = json_of(hub.server(CY, "GET", f"api/contents/{NOTEBOOK}"))["content"]
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": PROBE.format(course=str(course_dir))})
+    json_of(hub.server(CY, "PUT", f"api/contents/{NOTEBOOK}", json={"type": "notebook", "format": "json", "content": nb}))
 
     # 3. ada and bo submit on time from their servers. bo then also submits an empty copy in ada's
     #    name, as anyone can with `nbgrader submit --student` (switching off the hub's course check,
@@ -189,6 +214,12 @@ def run_the_term(hub: CourseHub, seen: dict) -> None:
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
         seen["late_seconds"] = {n: gb.find_submission(NAME, n).total_seconds_late for n in learners}
     seen["collected_ada"] = (course_dir / "submitted" / ADA / NAME / f"{NAME}.ipynb").read_text()
+    graded_cy = nbformat.read(str(course_dir / "autograded" / CY / NAME / f"{NAME}.ipynb"), as_version=4)
+    printed = [o.get("text", "") for c in graded_cy.cells for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+    seen["probe"] = [json.loads(t.split("SANDBOX-PROBE ", 1)[1]) for t in printed if "SANDBOX-PROBE " in t]
+    seen["planted"] = (course_dir / "planted-by-cy.txt").exists()
+    runs = course_dir / ".syslead" / "sandbox-runs"
+    seen["sandbox_runs"] = [json.loads(p.read_text()) for p in sorted(runs.glob("*.json"))] if runs.is_dir() else []
 
 
 # --- the term -------------------------------------------------------------------------------------
@@ -326,3 +357,25 @@ def test_a_learner_cannot_read_or_overwrite_another_learners_feedback(cohort):
                      "--Authenticator.plugin_class=nbgrader.auth.NoAuthPlugin")
     pages = hub.as_unix_user(BO, "bash", "-c", f"cat ~/{NAME}/feedback/*/*.html").stdout
     assert pages and MARK not in pages
+
+
+# --- issue 23: formgrader's Autograde runs learner code only in the sandbox -------------------------------
+
+
+def test_formgraders_autograde_runs_learner_code_only_in_the_sandbox(cohort):
+    """The tutor pressed Autograde in the formgrader (its REST API, as the formgrader page calls it) for cy,
+    whose notebook probes where it runs: in the grading sandbox its first process is bubblewrap, the course
+    folder and gradebook do not exist, nothing can be planted, and none of the grader's secrets is there."""
+    hub, seen = cohort
+    [probe] = seen["probe"]
+    assert os.path.basename(probe["pid1"]) == "bwrap", probe
+    assert probe["course"] is False and probe["gradebook"] is False, probe
+    assert probe["planted"] is not True and seen["planted"] is False
+    assert probe["home"] == "/home/learner"
+    assert not any("TOKEN" in k or k.startswith(("JUPYTERHUB", "SYSLEAD_HUB")) for k in probe["env"]), probe["env"]
+    assert "JUPYTERHUB" not in probe["env1"] and "TOKEN" not in probe["env1"], probe["env1"]
+    # the sandbox's own record of each run, one per learner the formgrader graded
+    graded = {r["submission"].split(os.sep)[1] for r in seen["sandbox_runs"] if r.get("submission")}
+    assert {ADA, BO, CY} <= graded, seen["sandbox_runs"]
+    assert all(r["mode"] == "user namespace" for r in seen["sandbox_runs"])  # the grader is not root
+    assert seen["after_autograde"][CY]["score"] == auto_points()  # the probe changes nothing of cy's score

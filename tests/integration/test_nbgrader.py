@@ -104,7 +104,7 @@ def answer_notebook(path: Path, answers: dict[str, str], reflection: str | None)
 
 def solutions(name: str) -> dict[str, str]:
     """The answer cells of the source (with their solution), as a complete learner would write them."""
-    from syslead.grading.hostile import solutions as from_source
+    from fixtures.hostile import solutions as from_source
 
     return from_source(ROOT / "source" / name / f"{name}.ipynb")
 

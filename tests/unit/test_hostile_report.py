@@ -1,8 +1,8 @@
-"""The tutor's report reads limits and blocks from a graded notebook's outputs (syslead.grading.hostile)."""
+"""The tutor's report reads limits and blocks from a graded notebook's outputs (syslead.grading.report)."""
 
 import nbformat
 
-from syslead.grading import hostile
+from syslead.grading import report as hostile
 
 
 def graded(*outputs) -> nbformat.NotebookNode:

@@ -1,6 +1,6 @@
 """The package's folders show its architecture: the imports point one way and never go round in a circle.
 
-    models <- charts <- learner <- grading <- tutor <- cli        (syslead.errors and syslead.course: for all)
+    models <- charts <- learner <- grading <- tutor <- cli        (syslead.errors, syslead.course, syslead.walk: for all)
 
 A short walk over the syntax trees of syslead/ (every import, at the top of a module or inside a function)
 finds each arrow; the tests fail on an arrow that points the wrong way or on any cycle between modules.
@@ -20,7 +20,7 @@ PACKAGE = ROOT / "syslead"
 #: The layers, lowest first. A module may import its own layer and the layers before it.
 LAYERS = ("models", "charts", "learner", "grading", "tutor", "cli")
 #: Shared by every layer; they import no layer themselves.
-BASE = ("syslead", "syslead.errors", "syslead.course")
+BASE = ("syslead", "syslead.errors", "syslead.course", "syslead.walk")
 
 
 def module_name(path: Path) -> str:

@@ -10,12 +10,11 @@ c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
 c.Authenticator.plugin_class = "nbgrader.auth.NoAuthPlugin"
 
-# Quick questions are marked from plain values in the grader's process, and feedback never carries
-# hidden tests or mark schemes (as in the course folder's nbgrader_config.py; docs/answers.md).
-from syslead.grading.answers import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS  # noqa: E402
+# The course's one grading pipeline, as in the course folder's nbgrader_config.py and `syslead autograde`
+# (syslead.grading.pipeline): formgrader's Autograde runs learner code only in the grading sandbox.
+from syslead.grading import pipeline  # noqa: E402
 
-c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
-c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+pipeline.apply(c, os.environ.get("SYSLEAD_COURSE_ROOT"))
 
 # On Kubernetes the formgrader runs in a tutor's own server, whose folder is their home: the course
 # folder is then named here (deploy/kubernetes/values.yaml sets SYSLEAD_COURSE_ROOT). On one server

@@ -1,0 +1,106 @@
+"""The course's one grading pipeline, declared once.
+
+Every way of grading reads it: the course folder's ``nbgrader_config.py`` (plain ``nbgrader autograde``),
+the hub's grader config (formgrader's *Autograde* button, deploy/jupyterhub/jupyter-config/grader/) and
+``syslead autograde``. Each calls :func:`apply`, which sets on an nbgrader ``Config``:
+
+- **the preprocessors**: :data:`SANITIZE` (repairs of tampered notebooks before they run),
+  :data:`AUTOGRADE` (quick questions marked from plain values, learner HTML cleaned, output bounded) and
+  :data:`FEEDBACK` (no hidden tests or mark schemes in what learners get back);
+- **the kernel**: learner code runs only in the grading sandbox (:data:`KERNEL_NAME`, bubblewrap; see
+  :mod:`syslead.grading.sandbox`), with the limits of :data:`LIMITS`. If the sandbox kernel is not installed
+  or cannot start, nbgrader fails that submission: nothing runs unsandboxed unless the tutor asks for it
+  (``syslead autograde --unsafe-no-sandbox``, ``apply(..., sandbox=False)``);
+- **the late policy**: course.yml's ``late_policy`` and ``extensions`` (:mod:`syslead.tutor.late`).
+
+Importing this module is cheap (no nbgrader): the sandbox's kernel imports :data:`LIMITS` from it.
+"""
+
+from __future__ import annotations
+
+import os
+
+KERNEL_NAME = "syslead-sandbox"
+
+#: The sandbox's limits, with their defaults. Each can be set in the kernelspec's sandbox.json (``syslead
+#: sandbox install --memory-mb ...``) or by SYSLEAD_SANDBOX_<NAME> in the grader's environment.
+LIMITS: dict[str, int] = {
+    "cpu_seconds": 300,  # CPU time of the kernel (all cells of one notebook)
+    "memory_mb": 4096,  # memory of the whole sandbox (cgroup or the grader's watch), and of each process
+    "processes": 128,  # processes and threads in the sandbox
+    "file_size_mb": 100,  # largest file it may write; also the largest submitted file copied in
+    "home_mb": 512,  # size of its home folder (the submission's copy), a tmpfs
+    "tmp_mb": 512,  # size of its private /tmp
+    "shm_mb": 16,  # size of its /dev/shm
+    "output_mb": 8,  # printed and displayed output kept per cell (counted by the grader too)
+    "notebook_output_mb": 32,  # output kept per notebook, counted by the grader
+    "wall_seconds": 900,  # wall-clock time of the whole kernel; then it is stopped
+}
+
+#: Before a submission runs: nbgrader's own steps and syslead's repairs of tampered notebooks.
+SANITIZE: tuple[str, ...] = (
+    "syslead.grading.refuse.RefuseUnsafe",  # too many cells, links, special files, deep folders: one sentence
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "syslead.grading.repairs.DropEmptyMetadata",  # a duplicated check no longer stops the batch
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "syslead.grading.repairs.RestoreDeletedChecks",  # a deleted check is put back from the source and runs
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
+
+
+def _autograde() -> tuple[str, ...]:
+    from syslead.grading.answers import AUTOGRADE_PREPROCESSORS
+
+    # nbgrader's Execute, but the grader counts output per cell and per notebook as it arrives, whatever the
+    # learner's code did to its own kernel (syslead.grading.execute)
+    return tuple("syslead.grading.execute.BoundedExecute" if step == "nbgrader.preprocessors.Execute" else step
+                 for step in AUTOGRADE_PREPROCESSORS)
+
+
+def _feedback() -> tuple[str, ...]:
+    from syslead.grading.answers import FEEDBACK_PREPROCESSORS
+
+    return tuple(FEEDBACK_PREPROCESSORS)
+
+
+def __getattr__(name: str):
+    if name == "AUTOGRADE":
+        return _autograde()
+    if name == "FEEDBACK":
+        return _feedback()
+    raise AttributeError(name)
+
+
+def apply(c, root: str | os.PathLike | None = None, *, sandbox: bool = True):
+    """Set the course's grading pipeline on the nbgrader ``Config`` ``c`` (returned): the preprocessors, the
+    sandbox kernel (unless ``sandbox`` is False) and, when ``root`` has a course.yml, its late policy."""
+    c.Autograde.sanitize_preprocessors = list(SANITIZE)
+    c.Autograde.autograde_preprocessors = list(_autograde())
+    c.GenerateFeedback.preprocessors = list(_feedback())
+    c.Execute.kernel_name = KERNEL_NAME if sandbox else ""
+    if root is not None:
+        _late_policy(c, root)
+    return c
+
+
+def _late_policy(c, root) -> None:
+    """course.yml's late policy, for whichever assignment nbgrader grades (the plugin,
+    ``syslead.tutor.late.ManifestLatePenalty``, reads the assignment and its points from nbgrader's step)."""
+    from pathlib import Path
+
+    import syslead.course as manifest_module
+
+    path = Path(root) / manifest_module.FILE_NAME
+    if not path.is_file():
+        return
+    try:
+        manifest = manifest_module.load_course(path)
+    except Exception:  # a broken course.yml is reported by `syslead check`; grading carries on without it
+        return
+    if manifest is None or not manifest.late_policy:
+        return
+    c.AssignLatePenalties.plugin_class = "syslead.tutor.late.ManifestLatePenalty"  # checks the rule as it applies it
+    c.ManifestLatePenalty.policy = dict(manifest.late_policy)
+    c.ManifestLatePenalty.extensions = {k: dict(v) if isinstance(v, dict) else v
+                                        for k, v in (manifest.extensions or {}).items()}
