@@ -170,7 +170,7 @@ DELETED_COMMENT = "cell deleted by the learner"
 
 def deleted_cells(gb, root: Path, assignment: str, student: str) -> dict[str, list[str]]:
     """notebook -> the written answers (markdown grade cells) missing from the learner's collected notebook
-    (they deleted them). A deleted code check is not listed: syslead.grading.hostile puts it back from the
+    (they deleted them). A deleted code check is not listed: syslead.grading.repairs puts it back from the
     source and nbgrader runs it, so its score is the one it earned."""
     import nbformat
 

@@ -1,4 +1,4 @@
-"""Grading you can trust: the corpus of bad and hostile submissions (syslead.grading.hostile), graded for real.
+"""Grading you can trust: the corpus of bad and hostile submissions (tests/fixtures/hostile.py), graded for real.
 
 Reading 1 is released, three ordinary learners (ada: complete, bo: blank, cy: half right) and every case
 of the corpus (scripts/make_hostile_corpus.py) are submitted, and each is autograded by nbgrader's own

@@ -179,7 +179,7 @@ def learner_home(base: Path, course: Path, sid: str | None) -> Path:
 
 
 def answer(path: Path, *, reflections: bool) -> None:
-    from syslead.grading.hostile import REFLECTION, answered, solutions
+    from fixtures.hostile import REFLECTION, answered, solutions
 
     nb = answered(path, solutions(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
                   REFLECTION if reflections else None)

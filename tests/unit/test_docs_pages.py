@@ -45,7 +45,7 @@ def test_every_relative_link_in_the_readme_and_the_docs_points_at_a_file():
 
 
 def test_the_hostile_corpus_table_is_in_the_grading_safety_page():
-    from syslead.grading import hostile
+    from fixtures import hostile
 
     assert hostile.describe_cases() in (ROOT / "docs" / "grading-safely.md").read_text(encoding="utf-8")
 
