@@ -42,13 +42,12 @@ from syslead.learner.checks import (
     TABLE_KINDS,
     NotPlain,
     NotYet,
+    answer_value,
     binds_at_top,
     is_right,
     name_error_sentence,
-    plain_answer,
     quoted,
     table_problem,
-    validate,
 )
 
 #: nbgrader's autograde pipeline (nbgrader 0.9's default) with PlainAnswers before SaveAutoGrades and
@@ -164,23 +163,26 @@ class Verdict:
 
 
 def grade(question: QuickQuestion, answer_source: str | None) -> Verdict:
-    """The verdict on one quick question, from the answer cell's source (None: no answer cell)."""
+    """The verdict on one quick question, from the answer cell's source (None: no answer cell).
+
+    The answer is what the learner typed under the cell's marker line, or, in an older notebook, the
+    value in ``name = "B"``; a cell whose marker line was deleted is read as typed text, since the grader
+    knows from its place that it is this question's answer cell."""
     if answer_source is None:
         return Verdict(False, "✗ Not marked: the answer cell above this check is missing, so there is no "
                               "answer to mark.")
     try:
-        value = plain_answer(answer_source, question.name, question.kind)
+        value = answer_value(answer_source, question.name, question.kind, question.choices, position=True)
     except NotPlain as error:
         return Verdict(False, f"✗ Not marked: {error}")
+    except NotYet as error:
+        return Verdict(False, f"✗ {error}")
     if question.kind in TABLE_KINDS:
         problem = table_problem(question.kind, value)
         if problem:
             return Verdict(False, f"✗ {problem}" + (f" {question.why}" if question.why else ""))
         return Verdict(True, "✓ Done: your table meets this check." + (f" {question.why}" if question.why else ""))
-    try:
-        canonical = validate(question.kind, value, question.choices)
-    except NotYet as error:
-        return Verdict(False, f"✗ {error}")
+    canonical = value
     why = f" {question.why}" if question.why else ""
     shown = quoted(canonical)  # the learner's text is repeated only when short and plain (see quoted)
     if is_right(question.kind, canonical, question.answer, question.within):
@@ -203,6 +205,8 @@ def _answer_cell(cells: list[NotebookNode], index: int, name: str) -> NotebookNo
     for cell in reversed(above):
         if _is(cell, "solution") and not _is(cell, "grade"):
             return cell
+    if above and not any(_is(c, "solution") for c in above):  # nbgrader's metadata stripped: the cell above
+        return above[-1]
     return None
 
 
@@ -303,9 +307,9 @@ def _one_sentence_errors(answer: NotebookNode, question: QuickQuestion) -> None:
     if not any(o.get("output_type") == "error" for o in answer.get("outputs", [])):
         return
     try:
-        plain_answer(answer.source, question.name, question.kind)
+        answer_value(answer.source, question.name, question.kind, question.choices, position=True)
         sentence = None
-    except NotPlain as error:
+    except (NotPlain, NotYet) as error:
         sentence = str(error)
     outputs = []
     for out in answer.outputs:

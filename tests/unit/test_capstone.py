@@ -171,9 +171,10 @@ def _answer_cell(path):
 
 
 def _run(source: str):
-    namespace = {"system_table": system_table}
-    exec(source, namespace)  # the answer cell: an assignment and the table's name
-    return namespace["my_system"]
+    """What the answer cell gives my_system: the text typed under its first line, read, never run."""
+    from syslead.learner.checks import answer_value
+
+    return answer_value(source, "my_system", "system table")
 
 
 def test_does_the_release_start_with_an_empty_table_that_fails_both_checks_as_unanswered():
@@ -186,8 +187,7 @@ def test_does_the_release_start_with_an_empty_table_that_fails_both_checks_as_un
 
 def test_does_a_learner_who_only_uncomments_the_examples_hear_that_they_are_examples():
     source = _answer_cell(RELEASE)
-    table_text = source.split('system_table("""', 1)[1]
-    examples = [line for line in table_text.splitlines() if line.startswith("# ") and line.count("|") == 3]
+    examples = [line for line in source.splitlines()[1:] if line.startswith("# ") and line.count("|") == 3]
     assert len(examples) == 2
     uncommented = source
     for line in examples:
