@@ -450,7 +450,9 @@ def check(name: str, kind: str, choices: str = "", *, answer: object = _MISSING,
     if _lost_marker() and _STATE.recorded_before != name:
         raise NotYet(lost_marker(name))
     if not isinstance(name, str) or name not in namespace:
-        raise NotYet(f"Python does not know your answer yet (after a restart it forgets everything): {RUN_ABOVE}.")
+        raise NotYet(f"There is no answer to check yet: type your answer under the first line of the answer "
+                     f"cell above, then run that cell and this one (after a restart, Python forgets "
+                     f"everything: {RUN_ABOVE}).")
     value = namespace[name]
     recorded = _STATE.answers.get(name)
     try:
@@ -473,8 +475,10 @@ def check(name: str, kind: str, choices: str = "", *, answer: object = _MISSING,
         return
     _STATE.last = {"name": name, "kind": kind, "value": canonical, "within": within}
     shown = quoted(canonical)
+    earlier = (" (from the last time you ran the answer cell: if you have changed it since, run it again)"
+               if name in _STATE.answers and _STATE.recorded_before != name else "")
     if answer is _MISSING:  # a cohort's release: nothing here may say whether it is right
-        _say(name, (f"Recorded: your answer is {shown}." if shown else "Recorded: your answer is kept.")
+        _say(name, (f"Recorded: your answer is {shown}{earlier}." if shown else f"Recorded: your answer is kept{earlier}.")
              + " It is marked after the deadline, and your feedback will say whether it is right and why.")
         return
     if is_right(kind, canonical, answer, within):
