@@ -256,7 +256,8 @@ def test_the_release_holds_nothing_the_answer_can_be_worked_out_from(path):
     assert "expect(" not in text and "answer=" not in text and not re.search(r"\b[0-9a-f]{64}\b", text)
     for _answer, check_cell in quick_questions(path):
         assert "BEGIN HIDDEN TESTS" not in check_cell.source
-        assert re.fullmatch(r'from syslead\.learner\.checks import check\n\ncheck\("\w+", "[a-z ]+"(, "[A-Z]+")?\)',
+        assert re.fullmatch(r'# Checks your answer to “[^”\n]+”\.\n'
+                            r'from syslead\.learner\.checks import check\n\ncheck\("\w+", "[a-z ]+"(, "[A-Z]+")?\)',
                             check_cell.source), check_cell.source
 
 
@@ -452,3 +453,17 @@ def test_a_verdict_quotes_only_a_short_plain_answer():
             assert "alert" not in message and "<" not in message and "a" * 41 not in message, message
             assert "\n" not in message and len(message) < 200
     assert "your answer is not it; the answer is 'viral'" in grade(word, 'kind = "a few words, <b>bold</b>"').message
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.parent.name for p in SOURCES])
+def test_every_check_cell_names_its_question_by_the_title_in_the_manifest(path):
+    """nbgrader's Validate shows a failing check cell's source: its first line names the question by
+    the title of its section in course.yml, so a learner knows which answer is missing."""
+    from syslead.course import load_course
+
+    course = load_course(ROOT / "course.yml")
+    titles = {s.title for a in course.assignments if a.id == path.parent.name for s in a.sections}
+    for _, check_cell in quick_questions(path):
+        first = check_cell.source.splitlines()[0]
+        title = re.fullmatch(r"# Checks your answer to “(.+)”\.", first)
+        assert title and title.group(1) in titles, first
