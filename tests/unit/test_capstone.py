@@ -284,3 +284,15 @@ def test_is_the_example_system_a_well_formed_system_with_both_flows():
                                                f"replace it with a relationship from your own system."
     assert set(example["flow"]) == {"hierarchical", "viral"}
     assert re.search(r"made.up|not anyone", capstone.__doc__ + capstone.EXAMPLE + str(capstone.example_system.__doc__))
+
+
+def test_can_a_relationship_be_written_with_an_arrow_in_plain_words():
+    table = system_table("Head of early help -> Schools: share referrals, viral\n"
+                         "Director → Head of early help: priorities and budget (hierarchical)\n"
+                         "Health visitor -> Family support team")
+    assert table.values.tolist() == [
+        ["Head of early help", "Schools", "share referrals", "viral"],
+        ["Director", "Head of early help", "priorities and budget", "hierarchical"],
+        ["Health visitor", "Family support team", "", ""],
+    ]
+    assert table.attrs["problems"] == []
