@@ -47,7 +47,13 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # process, never from what the learner's kernel printed or raised: syslead's PlainAnswers runs after the
 # notebook is executed and before SaveAutoGrades; the rest is nbgrader's own pipeline. Feedback is safe
 # to release: nbgrader's ClearHiddenTests and ClearMarkScheme run on it (nbgrader #917). docs/answers.md
-from syslead.grading.answers import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS  # noqa: E402
+from syslead.grading.answers import (  # noqa: E402
+    AUTOGRADE_PREPROCESSORS,
+    FEEDBACK_PREPROCESSORS,
+    GENERATE_PREPROCESSORS,
+)
 
 c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
+# Each emptied reflection in the release names its question, so that Validate says which one is missing.
+c.GenerateAssignment.preprocessors = list(GENERATE_PREPROCESSORS)
 c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)

@@ -75,6 +75,25 @@ FEEDBACK_PREPROCESSORS: tuple[str, ...] = (
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 )
 
+#: nbgrader's generate_assignment pipeline (nbgrader 0.9's default) with NamedStubs after ClearSolutions,
+#: before the checksums: each emptied reflection names its question, so Validate says which is missing.
+GENERATE_PREPROCESSORS: tuple[str, ...] = (
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "syslead.grading.answers.NamedStubs",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
+
+
 def _hidden_block() -> re.Pattern:
     """A hidden-test block, between the markers nbgrader's ClearHiddenTests uses."""
     from syslead.course import delimiters
@@ -299,7 +318,39 @@ def _preprocessor_class():
                 gb.db.commit()
             return nb, resources
 
-    return PlainAnswers, AnswerComments
+    class NamedStubs(NbGraderPreprocessor):
+        """After ClearSolutions: an emptied reflection cell's text stub names its question (the heading of
+        the prompt just above it), so that nbgrader's Validate, which lists each unanswered cell by its
+        text, says which reflection is missing."""
+
+        def preprocess(self, nb, resources):
+            for cell in named_stubs(nb.cells):
+                cell.source = cell.source  # changed in place by named_stubs
+            return nb, resources
+
+    return PlainAnswers, AnswerComments, NamedStubs
+
+
+def _title(markdown: str) -> str | None:
+    found = re.search(r"^#{1,6}\s+(.+?)\s*(\(\d+ points?\))?\s*$", markdown, flags=re.M)
+    return found.group(1).strip() if found else None
+
+
+def named_stubs(cells: list[NotebookNode], stub: str | None = None) -> list[NotebookNode]:
+    """Give each reflection cell that still holds the text stub the title of its question, as in
+    "*Write your reflection here, for “Reflection 1: ...”: double-click ...*"; return the cells changed."""
+    changed, title = [], None
+    stub = stub or TEXT_STUB
+    head, _, tail = stub.partition(":")
+    for cell in cells:
+        if cell.cell_type != "markdown":
+            continue
+        if _is(cell, "solution") and cell.source.strip() == stub and title:
+            cell.source = f"{head}, for “{title}”:{tail}"
+            changed.append(cell)
+        elif not _is(cell, "solution"):
+            title = _title(cell.source) or title
+    return changed
 
 
 def _one_sentence_errors(answer: NotebookNode, question: QuickQuestion) -> None:
@@ -328,9 +379,9 @@ def _one_sentence_errors(answer: NotebookNode, question: QuickQuestion) -> None:
 
 
 def __getattr__(name: str):  # nbgrader is slow to import: the preprocessor class is built on first use
-    if name in ("PlainAnswers", "AnswerComments"):
-        plain, comments = _preprocessor_class()
-        globals().update(PlainAnswers=plain, AnswerComments=comments)
+    if name in ("PlainAnswers", "AnswerComments", "NamedStubs"):
+        plain, comments, stubs = _preprocessor_class()
+        globals().update(PlainAnswers=plain, AnswerComments=comments, NamedStubs=stubs)
         return globals()[name]
     raise AttributeError(name)
 

@@ -467,3 +467,15 @@ def test_every_check_cell_names_its_question_by_the_title_in_the_manifest(path):
         first = check_cell.source.splitlines()[0]
         title = re.fullmatch(r"# Checks your answer to “(.+)”\.", first)
         assert title and title.group(1) in titles, first
+
+
+@pytest.mark.parametrize("path", RELEASES, ids=[p.parent.name for p in RELEASES])
+def test_each_emptied_reflection_names_its_question_so_validate_says_which_is_missing(path):
+    """nbgrader's Validate lists each unanswered reflection by its text: the release's stubs differ."""
+    from syslead.learner.reflection import STUB
+
+    nb = nbformat.read(str(path), as_version=4)
+    stubs = [c.source for c in nb.cells if c.cell_type == "markdown" and _nbg(c, "solution")]
+    assert len(stubs) >= 3 and len(set(stubs)) == len(stubs)
+    for stub in stubs:
+        assert stub.lstrip("*").startswith(STUB + ", for “Reflection "), stub
