@@ -134,3 +134,53 @@ def test_malformed_answers_never_stop_run_all(path):
     assert not any(s.startswith("✓") for s in said.values())
     clean = run(nbformat.read(str(path), as_version=4), path)
     assert images(nb) == images(clean) > 0
+
+
+SOURCES = [ROOT / "source" / a / f"{a}.ipynb" for a in assignments()]
+
+
+def _wrong(answer: str) -> str:
+    if answer.isdigit():
+        return str(int(answer) + 2)
+    return "A" if answer.upper() != "A" else "C"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SOURCES, ids=[p.parent.name for p in SOURCES])
+def test_a_self_paced_copy_tells_right_from_wrong_for_every_quick_question(path):
+    """The self-paced copy (syslead publish --self-paced): under each quick question a wrong answer is
+    planted first (with a copy of the check), then the right one; every check says so at once."""
+    from syslead.grading.answers import self_paced
+
+    source = nbformat.read(str(path), as_version=4)
+    right = {}
+    for cell in source.cells:
+        solution = re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, flags=re.S)
+        if cell.cell_type == "code" and _nbg(cell).get("solution") and solution:
+            right[cell.source.splitlines()[0]] = solution.group(1).strip()
+    nb = self_paced(source)
+    cells, verdicts = [], []  # verdicts: (check cell index, right?)
+    for index, cell in enumerate(nb.cells):
+        first = cell.source.splitlines()[0] if cell.source else ""
+        if cell.cell_type == "code" and first in right:
+            check = nb.cells[index + 1]
+            if "answer=" in check.source:  # a quick question (the capstone's table has public rules)
+                cells += [nbformat.v4.new_code_cell(f"{cell.source.rstrip()}\n{_wrong(right[first])}",
+                                                    metadata=copy.deepcopy(cell.metadata)),
+                          nbformat.v4.new_code_cell(check.source, metadata=copy.deepcopy(check.metadata))]
+                verdicts.append((len(cells) - 1, False))
+            cell.source = f"{cell.source.rstrip()}\n{right[first]}"
+            cells.append(cell)
+            verdicts.append((len(cells), True))
+            continue
+        cells.append(cell)
+    nb.cells = cells
+    assert sum(1 for _, ok in verdicts if not ok) >= 2
+    run(nb, path)
+    for index, ok in verdicts:
+        text = "\n".join((o.get("traceback") or [o.get("text") or o.get("data", {}).get("text/plain", "")])[0]
+                         for o in nb.cells[index].outputs)
+        if ok:
+            assert text.startswith("✓") and "\n" not in text.strip(), text
+        else:
+            assert text.startswith("✗ Not right: you answered") and "Hint:" in text, text
