@@ -29,6 +29,7 @@ from pathlib import Path
 import nbformat
 
 from syslead.grading.answers import AUTOGRADE_PREPROCESSORS
+from syslead.learner.checks import answer_text, marker_name
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,15 @@ def _checks(nb) -> list:
 
 
 def _append(cell, code: str) -> None:
+    """Add learner code to an answer cell. A cell whose answer is typed as text (under its first line,
+    "# Your answer (name): ...") would keep the code as text, never run: it becomes the older Python form
+    of the same answer, ``name = "B"``, which runs, and the code follows it."""
+    name = marker_name(cell.source)
+    if name is not None:
+        typed = [line.strip() for line in (answer_text(cell.source, name) or "").splitlines()
+                 if line.strip() and not line.strip().startswith("#")]
+        value = typed[0] if typed else None
+        cell.source = f"{name} = {int(value) if value and value.isdigit() else value!r}"
     cell.source = cell.source.rstrip("\n") + "\n" + code
 
 
