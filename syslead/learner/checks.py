@@ -1,8 +1,14 @@
 """Quick questions: the learner's check cells, and the rules that the grader shares with them.
 
-A quick question is two cells. The **answer cell** (an nbgrader solution cell) holds one plain value::
+A quick question is two cells. The **answer cell** (an nbgrader solution cell) holds what the learner
+types, as plain text, under its first line (the marker, which names the answer)::
 
-    levels = None          # the learner replaces None with 3
+    # Your answer (levels): a whole number, such as 7, on the next line. ...
+    3
+
+An IPython input transformer (:func:`install`) turns that cell into ``levels = record_answer("levels",
+"3")``, so nothing typed can be a syntax or name error; :func:`read_text` reads the text (lenient on form,
+strict on content), in the kernel and in the grader alike. Older notebooks' ``levels = 3`` still counts.
 
 The **check cell** (a locked, graded cell tagged ``raises-exception``) names the answer *variable* and the
 kind of answer, ``check("levels", "whole number")``; in ``source/`` it also holds, between nbgrader's
@@ -19,12 +25,14 @@ the learner sees right or wrong, and why, in the feedback. The self-paced notebo
 instead, and say right or wrong at once.
 
 Mistakes get one sentence, never a traceback: a check run after a kernel restart says to run the cells
-above first; an unquoted word in an answer cell (``answer = B``) says to put it in quotes. Each check
+above first; an answer cell whose first line was deleted says to bring it back (in JupyterLab it is still
+recognised, from its cell id and the saved notebook); an older notebook's unquoted word (``answer = B``)
+says to put it in quotes. Each check
 shows one message, and changing or re-running an answer cell clears the earlier verdict.
 
 The kinds of answer (:data:`KINDS`): ``"whole number"``, ``"number"``, ``"letter"`` (with the letters
 offered, for example ``"ABCD"``), ``"word"``, and the capstone's ``"system table"`` and ``"flows"``
-(a table written in ``system_table(\"\"\"...\"\"\")``, checked by :mod:`syslead.learner.capstone`).
+(a table typed one relationship a line, checked by :mod:`syslead.learner.capstone`).
 """
 
 from __future__ import annotations
