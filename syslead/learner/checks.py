@@ -455,16 +455,23 @@ def check(name: str, kind: str, choices: str = "", *, answer: object = _MISSING,
         namespace = shell.user_ns if shell is not None else sys._getframe(1).f_globals
     _STATE.verdicts.pop(name, None)
     _STATE.last = {}
+    by_place = ""  # the answer read from the cell run just before, whose first line was deleted
     if _lost_marker() and _STATE.recorded_before != name:
-        raise NotYet(lost_marker(name))
-    if not isinstance(name, str) or name not in namespace:
+        if not (_STATE.previous or "").strip():
+            raise NotYet(lost_marker(name))
+        by_place = _STATE.previous  # as the grader reads it: the answer cell by its place above the check
+    if not by_place and (not isinstance(name, str) or name not in namespace):
         raise NotYet(f"There is no answer to check yet: type your answer under the first line of the answer "
                      f"cell above, then run that cell and this one (after a restart, Python forgets "
                      f"everything: {RUN_ABOVE}).")
-    value = namespace[name]
+    value = namespace.get(name)
     recorded = _STATE.answers.get(name)
+    note = (f" The answer cell above has lost its first line, “# Your answer ({name}): ...”: put it back "
+            f"(Ctrl+Z) so that your answer is read without a note." if by_place else "")
     try:
-        if recorded is not None and type(value) is str and str.__eq__(value, recorded):
+        if by_place:
+            canonical = read_text(by_place, kind, choices)
+        elif recorded is not None and type(value) is str and str.__eq__(value, recorded):
             canonical = read_text(value, kind, choices)  # typed under a marker line (or found by cell id)
         else:
             source = _answer_source(shell, name)
@@ -479,19 +486,19 @@ def check(name: str, kind: str, choices: str = "", *, answer: object = _MISSING,
         if problem:
             raise NotYet(problem)
         _STATE.last = {"name": name, "kind": kind, "value": canonical}
-        _say(name, _table_message(kind, canonical) + (f" {why}" if why else ""))
+        _say(name, _table_message(kind, canonical) + (f" {why}" if why else "") + note)
         return
     _STATE.last = {"name": name, "kind": kind, "value": canonical, "within": within}
     shown = quoted(canonical)
     earlier = (" (from the last time you ran the answer cell: if you have changed it since, run it again)"
-               if name in _STATE.answers and _STATE.recorded_before != name else "")
+               if name in _STATE.answers and _STATE.recorded_before != name and not by_place else "")
     if answer is _MISSING:  # a cohort's release: nothing here may say whether it is right
         _say(name, (f"Recorded: your answer is {shown}{earlier}." if shown else f"Recorded: your answer is kept{earlier}.")
-             + " It is marked after the deadline, and your feedback will say whether it is right and why.")
+             + " It is marked after the deadline, and your feedback will say whether it is right and why." + note)
         return
     if is_right(kind, canonical, answer, within):
         _STATE.tries.pop(name, None)
-        _say(name, "✓ Right." + (f" {why}" if why else ""))
+        _say(name, "✓ Right." + (f" {why}" if why else "") + note)
         return
     tries = _STATE.tries[name] = _STATE.tries.get(name, 0) + 1
     said = f"you answered {shown}" if shown else "that is not it"
