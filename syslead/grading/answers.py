@@ -42,13 +42,12 @@ from syslead.learner.checks import (
     TABLE_KINDS,
     NotPlain,
     NotYet,
+    answer_value,
     binds_at_top,
     is_right,
     name_error_sentence,
-    plain_answer,
     quoted,
     table_problem,
-    validate,
 )
 
 #: nbgrader's autograde pipeline (nbgrader 0.9's default) with PlainAnswers before SaveAutoGrades and
@@ -75,6 +74,25 @@ FEEDBACK_PREPROCESSORS: tuple[str, ...] = (
     "nbgrader.preprocessors.ClearMarkScheme",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 )
+
+#: nbgrader's generate_assignment pipeline (nbgrader 0.9's default) with NamedStubs after ClearSolutions,
+#: before the checksums: each emptied reflection names its question, so Validate says which is missing.
+GENERATE_PREPROCESSORS: tuple[str, ...] = (
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "syslead.grading.answers.NamedStubs",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
+
 
 def _hidden_block() -> re.Pattern:
     """A hidden-test block, between the markers nbgrader's ClearHiddenTests uses."""
@@ -164,23 +182,26 @@ class Verdict:
 
 
 def grade(question: QuickQuestion, answer_source: str | None) -> Verdict:
-    """The verdict on one quick question, from the answer cell's source (None: no answer cell)."""
+    """The verdict on one quick question, from the answer cell's source (None: no answer cell).
+
+    The answer is what the learner typed under the cell's marker line, or, in an older notebook, the
+    value in ``name = "B"``; a cell whose marker line was deleted is read as typed text, since the grader
+    knows from its place that it is this question's answer cell."""
     if answer_source is None:
         return Verdict(False, "✗ Not marked: the answer cell above this check is missing, so there is no "
                               "answer to mark.")
     try:
-        value = plain_answer(answer_source, question.name, question.kind)
+        value = answer_value(answer_source, question.name, question.kind, question.choices, position=True)
     except NotPlain as error:
         return Verdict(False, f"✗ Not marked: {error}")
+    except NotYet as error:
+        return Verdict(False, f"✗ {error}")
     if question.kind in TABLE_KINDS:
         problem = table_problem(question.kind, value)
         if problem:
             return Verdict(False, f"✗ {problem}" + (f" {question.why}" if question.why else ""))
         return Verdict(True, "✓ Done: your table meets this check." + (f" {question.why}" if question.why else ""))
-    try:
-        canonical = validate(question.kind, value, question.choices)
-    except NotYet as error:
-        return Verdict(False, f"✗ {error}")
+    canonical = value
     why = f" {question.why}" if question.why else ""
     shown = quoted(canonical)  # the learner's text is repeated only when short and plain (see quoted)
     if is_right(question.kind, canonical, question.answer, question.within):
@@ -203,6 +224,8 @@ def _answer_cell(cells: list[NotebookNode], index: int, name: str) -> NotebookNo
     for cell in reversed(above):
         if _is(cell, "solution") and not _is(cell, "grade"):
             return cell
+    if above and not any(_is(c, "solution") for c in above):  # nbgrader's metadata stripped: the cell above
+        return above[-1]
     return None
 
 
@@ -295,7 +318,39 @@ def _preprocessor_class():
                 gb.db.commit()
             return nb, resources
 
-    return PlainAnswers, AnswerComments
+    class NamedStubs(NbGraderPreprocessor):
+        """After ClearSolutions: an emptied reflection cell's text stub names its question (the heading of
+        the prompt just above it), so that nbgrader's Validate, which lists each unanswered cell by its
+        text, says which reflection is missing."""
+
+        def preprocess(self, nb, resources):
+            for cell in named_stubs(nb.cells):
+                cell.source = cell.source  # changed in place by named_stubs
+            return nb, resources
+
+    return PlainAnswers, AnswerComments, NamedStubs
+
+
+def _title(markdown: str) -> str | None:
+    found = re.search(r"^#{1,6}\s+(.+?)\s*(\(\d+ points?\))?\s*$", markdown, flags=re.M)
+    return found.group(1).strip() if found else None
+
+
+def named_stubs(cells: list[NotebookNode], stub: str | None = None) -> list[NotebookNode]:
+    """Give each reflection cell that still holds the text stub the title of its question, as in
+    "*Write your reflection here, for “Reflection 1: ...”: double-click ...*"; return the cells changed."""
+    changed, title = [], None
+    stub = stub or TEXT_STUB
+    head, _, tail = stub.partition(":")
+    for cell in cells:
+        if cell.cell_type != "markdown":
+            continue
+        if _is(cell, "solution") and cell.source.strip() == stub and title:
+            cell.source = f"{head}, for “{title}”:{tail}"
+            changed.append(cell)
+        elif not _is(cell, "solution"):
+            title = _title(cell.source) or title
+    return changed
 
 
 def _one_sentence_errors(answer: NotebookNode, question: QuickQuestion) -> None:
@@ -303,9 +358,9 @@ def _one_sentence_errors(answer: NotebookNode, question: QuickQuestion) -> None:
     if not any(o.get("output_type") == "error" for o in answer.get("outputs", [])):
         return
     try:
-        plain_answer(answer.source, question.name, question.kind)
+        answer_value(answer.source, question.name, question.kind, question.choices, position=True)
         sentence = None
-    except NotPlain as error:
+    except (NotPlain, NotYet) as error:
         sentence = str(error)
     outputs = []
     for out in answer.outputs:
@@ -324,9 +379,9 @@ def _one_sentence_errors(answer: NotebookNode, question: QuickQuestion) -> None:
 
 
 def __getattr__(name: str):  # nbgrader is slow to import: the preprocessor class is built on first use
-    if name in ("PlainAnswers", "AnswerComments"):
-        plain, comments = _preprocessor_class()
-        globals().update(PlainAnswers=plain, AnswerComments=comments)
+    if name in ("PlainAnswers", "AnswerComments", "NamedStubs"):
+        plain, comments, stubs = _preprocessor_class()
+        globals().update(PlainAnswers=plain, AnswerComments=comments, NamedStubs=stubs)
         return globals()[name]
     raise AttributeError(name)
 

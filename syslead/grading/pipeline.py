@@ -64,6 +64,13 @@ def _feedback() -> tuple[str, ...]:
     return tuple(FEEDBACK_PREPROCESSORS)
 
 
+def _generate() -> tuple[str, ...]:
+    from syslead.grading.answers import GENERATE_PREPROCESSORS
+
+    # nbgrader's own, with NamedStubs: each emptied reflection names its question (Validate says which)
+    return tuple(GENERATE_PREPROCESSORS)
+
+
 def __getattr__(name: str):
     if name == "AUTOGRADE":
         return _autograde()
@@ -78,6 +85,7 @@ def apply(c, root: str | os.PathLike | None = None, *, sandbox: bool = True):
     c.Autograde.sanitize_preprocessors = list(SANITIZE)
     c.Autograde.autograde_preprocessors = list(_autograde())
     c.GenerateFeedback.preprocessors = list(_feedback())
+    c.GenerateAssignment.preprocessors = list(_generate())
     c.Execute.kernel_name = KERNEL_NAME if sandbox else ""
     if root is not None:
         _late_policy(c, root)

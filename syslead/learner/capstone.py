@@ -93,6 +93,25 @@ def _flow(value: object) -> str:
     return _FLOW_WORDS.get(key, text)
 
 
+#: An arrow between who and with whom, in the plain form "Head of early help -> Schools: share referrals, viral".
+_ARROW = re.compile(r"\s*(?:->|→|=>|-->)\s*")
+_FLOW_AT_END = re.compile(r"^(?P<what>.*?)[\s,;(\[–-]+(?P<flow>hierarchical|hierarchically|hierarchy|viral|virally)[)\]]?\s*$",
+                          re.I)
+
+
+def _arrow_row(line: str) -> list[str]:
+    """[who, with whom, what, flow] from a line written "who -> with whom: what passes, flow"."""
+    who, rest = _ARROW.split(line, maxsplit=1)
+    whom, _, what = rest.partition(":")
+    flow = ""
+    found = _FLOW_AT_END.match(what) or (_FLOW_AT_END.match(" " + whom) if not what else None)
+    if found and what:
+        what, flow = found.group("what"), found.group("flow")
+    elif found:
+        whom, flow = found.group("what"), found.group("flow")
+    return [_clean(who), _clean(whom), _clean(what), _flow(flow)]
+
+
 def _is_header(cells: list[str]) -> bool:
     return len(cells) >= 2 and cells[0].lower() in {"from", "who"} and cells[1].lower() in {"to", "with whom"}
 
@@ -111,6 +130,9 @@ def system_table(text: str | None = None) -> pd.DataFrame:
         if not line or line.startswith("#"):
             continue
         if re.fullmatch(r"[|:\-\s]+", line):  # a markdown table's separator line
+            continue
+        if "|" not in line and _ARROW.search(line):
+            rows.append(_arrow_row(line))
             continue
         cells = [_clean(c) for c in line.split("|")]
         if line.startswith("|"):

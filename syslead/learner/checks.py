@@ -1,8 +1,14 @@
 """Quick questions: the learner's check cells, and the rules that the grader shares with them.
 
-A quick question is two cells. The **answer cell** (an nbgrader solution cell) holds one plain value::
+A quick question is two cells. The **answer cell** (an nbgrader solution cell) holds what the learner
+types, as plain text, under its first line (the marker, which names the answer)::
 
-    levels = None          # the learner replaces None with 3
+    # Your answer (levels): a whole number, such as 7, on the next line. ...
+    3
+
+An IPython input transformer (:func:`install`) turns that cell into ``levels = record_answer("levels",
+"3")``, so nothing typed can be a syntax or name error; :func:`read_text` reads the text (lenient on form,
+strict on content), in the kernel and in the grader alike. Older notebooks' ``levels = 3`` still counts.
 
 The **check cell** (a locked, graded cell tagged ``raises-exception``) names the answer *variable* and the
 kind of answer, ``check("levels", "whole number")``; in ``source/`` it also holds, between nbgrader's
@@ -19,24 +25,28 @@ the learner sees right or wrong, and why, in the feedback. The self-paced notebo
 instead, and say right or wrong at once.
 
 Mistakes get one sentence, never a traceback: a check run after a kernel restart says to run the cells
-above first; an unquoted word in an answer cell (``answer = B``) says to put it in quotes. Each check
+above first; an answer cell whose first line was deleted says to bring it back (in JupyterLab it is still
+recognised, from its cell id and the saved notebook); an older notebook's unquoted word (``answer = B``)
+says to put it in quotes. Each check
 shows one message, and changing or re-running an answer cell clears the earlier verdict.
 
 The kinds of answer (:data:`KINDS`): ``"whole number"``, ``"number"``, ``"letter"`` (with the letters
 offered, for example ``"ABCD"``), ``"word"``, and the capstone's ``"system table"`` and ``"flows"``
-(a table written in ``system_table(\"\"\"...\"\"\")``, checked by :mod:`syslead.learner.capstone`).
+(a table typed one relationship a line, checked by :mod:`syslead.learner.capstone`).
 """
 
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 import sys
 from dataclasses import dataclass, field
 
 from syslead.learner.notyet import NotYet
 
-__all__ = ["NotYet", "NotPlain", "check", "expect", "plain_answer", "validate", "is_right", "install"]
+__all__ = ["NotYet", "NotPlain", "check", "expect", "plain_answer", "validate", "is_right", "install",
+           "answer_text", "read_text", "record_answer", "marker_name"]
 
 #: Every kind of answer a check understands.
 KINDS: tuple[str, ...] = ("whole number", "number", "letter", "word", "system table", "flows")
@@ -77,6 +87,8 @@ def binds_at_top(source: str, name: str) -> bool:
     """Whether a cell's source assigns ``name`` anywhere (used to spot the answer cell)."""
     if len(source) > MAX_SOURCE:
         return False
+    if marker_name(source) is not None:
+        return marker_name(source) == name
     try:
         tree = ast.parse(source)
         return any(_binds(stmt, name) for stmt in tree.body)
@@ -141,6 +153,133 @@ def _unquoted(word: str, kind: str) -> str:
         return (f"Python read {word} as a name, not a number: write your answer in digits, such as "
                 f"{_example(kind)}, without quotes.")
     return f'Python read {word} as a name, not as your answer: put your answer in quotes, like "{word}".'
+
+
+# ---------------------------------------------------------------------------------------------------
+# Answers typed as plain text, under a marker line (no Python: nothing a learner types can break a cell)
+# ---------------------------------------------------------------------------------------------------
+
+#: The first line of an answer cell: ``# Your answer (levels): ...`` or ``# Your system (my_system): ...``.
+#: Whatever follows it in the cell is the learner's answer, as plain text.
+MARKER = re.compile(r"^[ \t]*#[ \t]*your[ \t]+\w+[ \t]*\([ \t]*([A-Za-z_]\w*)[ \t]*\)[^\n]*$", re.I | re.M)
+
+#: A typed answer longer than this is not a quick answer (the capstone's table may be longer).
+MAX_TEXT = 1_000
+
+_SOLUTION_LINE = re.compile(r"^[ \t]*###[ \t]*(BEGIN|END)[ \t]+SOLUTION[ \t]*$", re.M)
+
+
+def marker_name(source: str) -> str | None:
+    """The answer's name on a cell's marker line (the first one), or None when the cell has none."""
+    if not isinstance(source, str) or len(source) > MAX_SOURCE:
+        return None
+    found = MARKER.search(source)
+    if found is None:
+        return None
+    name = found.group(1)
+    return name if name.isidentifier() and not keyword.iskeyword(name) else None
+
+
+def answer_text(source: str, name: str) -> str | None:
+    """What a learner typed under the marker line of ``name``'s answer cell; None if the cell has no
+    marker line for ``name``."""
+    found = MARKER.search(source) if isinstance(source, str) and len(source) <= MAX_SOURCE else None
+    if found is None or found.group(1) != name:
+        return None
+    return source[found.end():]
+
+
+def _typed_lines(text: str) -> list[str]:
+    """The lines of a typed answer that count: not blank, not a comment (a line that starts with #)."""
+    text = _SOLUTION_LINE.sub("", text)
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+#: Quotes, brackets and punctuation that may wrap a typed answer ("B", (B), B., 'viral').
+_WRAPPING = " \t\"'`“”‘’«»()[]{}.,;:!?"
+
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+                      "ninety": 90, "hundred": 100, "a hundred": 100, "one hundred": 100})
+
+_NUMBER = re.compile(r"[-+]?(\d{1,3}(?:[, ]\d{3})+|\d+)(\.\d+)?")
+
+
+def _pasted_code(text: str) -> str:
+    """``levels = 3`` or ``answer = "B"`` typed as the answer: the part after the = sign."""
+    found = re.fullmatch(r"[A-Za-z_]\w*[ \t]*=[ \t]*(.+)", text, flags=re.S)
+    return found.group(1).strip() if found else text
+
+
+def _as_number(text: str, kind: str) -> int | float:
+    words = text.lower().strip(_WRAPPING)
+    if words in _NUMBER_WORDS:
+        return _NUMBER_WORDS[words]
+    found = _NUMBER.match(text)
+    rest = text[found.end():].strip(_WRAPPING + "%") if found else text
+    if found is None or re.search(r"\d", rest) or any(w in _NUMBER_WORDS for w in rest.lower().split()) \
+            or len(rest.split()) > 3:
+        raise NotYet(f"Your answer should be a number such as {_example(kind).strip(chr(34))}, in digits; "
+                     f"you gave {_shown(text)}.")
+    digits = re.sub(r"[, ]", "", found.group(1)) + (found.group(2) or "")
+    sign = -1 if text.startswith("-") else 1
+    return sign * (float(digits) if found.group(2) else int(digits))
+
+
+def read_text(text: str, kind: str, choices: str = "") -> object:
+    """A typed answer in canonical form (as :func:`validate` gives), lenient on form and strict on
+    content: ``b``, `` B) `` and ``"B"`` are the letter B; ``1,000`` and ``three`` are numbers; a
+    ``levels = 3`` pasted from an old notebook is 3. Raises :class:`NotYet` with one sentence otherwise."""
+    if kind in TABLE_KINDS:
+        return text
+    if len(text.strip()) > MAX_TEXT:
+        raise NotYet(f"Your answer is {len(text.strip()):,} characters long, and a quick answer is one letter, a word "
+                     f"or a number: keep only that on the line under the first line.")
+    lines = _typed_lines(text)
+    if not lines:
+        what = {"letter": "one letter", "word": "a word"}.get(kind, "a " + kind)
+        raise NotYet(f"No answer yet: type your answer ({what}, no quotes needed) on the line under the "
+                     f"first line of the answer cell, then run that cell and this one.")
+    answers = [_pasted_code(line).strip(_WRAPPING) or line for line in lines]
+    if len({a.lower() for a in answers}) > 1:
+        raise NotYet("Your answer cell holds more than one answer: keep just one line under its first line, "
+                     "then run that cell and this one.")
+    typed = answers[0]
+    if kind in ("whole number", "number"):
+        value = _as_number(typed, kind)
+        return validate(kind, value)
+    if kind == "letter":
+        found = re.fullmatch(r"(?:(?:option|answer|letter)\s*)?([A-Za-z])", typed.strip(_WRAPPING), flags=re.I)
+        if found is None:
+            offered = ", ".join(choices.upper()[:-1]) + " or " + choices.upper()[-1] if len(choices) > 1 else "one letter"
+            raise NotYet(f"Your answer should be one of the letters {offered}; you gave {_shown(typed)}.")
+        return validate(kind, found.group(1), choices)
+    return validate(kind, re.sub(r"\s+", " ", typed.strip(_WRAPPING)), choices)
+
+
+def record_answer(name: str, text: str) -> str:
+    """What an answer cell runs (see :func:`install`): keep the typed text, as text, under ``name``."""
+    value = str(text)
+    _STATE.answers[name] = value
+    _STATE.recorded_now = name
+    return value
+
+
+def answer_value(source: str, name: str, kind: str, choices: str = "", *, position: bool = False) -> object:
+    """The canonical answer that an answer cell's source gives ``name``, read without running anything:
+    typed text under a marker line (:func:`read_text`), or the older form ``name = "B"``
+    (:func:`plain_answer`, then :func:`validate`). With ``position`` (the cell is known to be this
+    question's answer cell, but its marker line was deleted), text that is not the older form is read
+    as typed text. Raises :class:`NotPlain` or :class:`NotYet` with one sentence."""
+    text = answer_text(source, name)
+    if text is None and position and not binds_at_top(source, name):
+        text = source
+    if text is not None:
+        return read_text(text, kind, choices)
+    value = plain_answer(source, name, kind)
+    return value if kind in TABLE_KINDS else validate(kind, value, choices)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -240,6 +379,12 @@ def table_problem(kind: str, text: object) -> str | None:
 class _State:
     last: dict = field(default_factory=dict)  # the latest check: name, kind, value
     verdicts: dict = field(default_factory=dict)  # answer name -> IPython DisplayHandle of its verdict
+    answers: dict = field(default_factory=dict)  # answer name -> the text its answer cell last recorded
+    tries: dict = field(default_factory=dict)  # answer name -> wrong tries in a self-paced notebook
+    previous: str | None = None  # the source of the cell run last (before this one)
+    latest: str | None = None  # the source of the cell running now
+    recorded_now: str | None = None  # the answer name that the cell running now recorded
+    recorded_before: str | None = None  # ... and the one that the cell before it recorded
     installed: bool = False
 
 
@@ -255,9 +400,18 @@ def _shell():
     return get_ipython()
 
 
+def _raw_history(shell) -> list[str]:
+    """The cells this kernel ran, as the learner typed them (before any transformation)."""
+    if shell is None:
+        return []
+    manager = getattr(shell, "history_manager", None)
+    raw = getattr(manager, "input_hist_raw", None)
+    return list(raw) if raw else list(shell.user_ns.get("In", []))
+
+
 def _answer_source(shell, name: str) -> str | None:
-    """The source of the latest cell this kernel ran that assigns ``name`` (its answer cell)."""
-    history = shell.user_ns.get("In", []) if shell is not None else []
+    """The source of the latest cell this kernel ran that answers ``name`` (its answer cell)."""
+    history = _raw_history(shell)
     for source in reversed(history[:-1] if history else []):
         if source and binds_at_top(source, name):
             return source
@@ -276,6 +430,21 @@ def _say(name: str, message: str) -> None:
     _STATE.verdicts[name] = handle
 
 
+def lost_marker(name: str) -> str:
+    """The sentence for an answer cell whose first line (the marker) was deleted."""
+    return (f"The answer cell above has lost its first line, “# Your answer ({name}): ...”, which tells the "
+            f"course that what follows is your answer: press Ctrl+Z in that cell until the line comes back "
+            f"(or type it again), then run that cell and this one.")
+
+
+def _lost_marker() -> bool:
+    """Whether the cell run just before this check is empty or typed words with no marker line."""
+    previous = _STATE.previous
+    if previous is None or marker_name(previous) is not None:
+        return False
+    return not previous.strip() or _looks_typed(previous)
+
+
 def check(name: str, kind: str, choices: str = "", *, answer: object = _MISSING, why: str = "",
           hint: str = "", within: float = 0, namespace: dict | None = None) -> None:
     """Check the answer held in the variable called ``name``; show one message; raise :class:`NotYet`
@@ -286,38 +455,63 @@ def check(name: str, kind: str, choices: str = "", *, answer: object = _MISSING,
         namespace = shell.user_ns if shell is not None else sys._getframe(1).f_globals
     _STATE.verdicts.pop(name, None)
     _STATE.last = {}
-    if not isinstance(name, str) or name not in namespace:
-        raise NotYet(f"Python does not know your answer yet (after a restart it forgets everything): {RUN_ABOVE}.")
-    value = namespace[name]
-    source = _answer_source(shell, name)
-    if source is not None and kind not in TABLE_KINDS:
-        try:
-            value = plain_answer(source, name, kind)
-        except NotPlain as error:
-            raise NotYet(str(error)) from None
+    by_place = ""  # the answer read from the cell run just before, whose first line was deleted
+    if _lost_marker() and _STATE.recorded_before != name:
+        if not (_STATE.previous or "").strip():
+            raise NotYet(lost_marker(name))
+        by_place = _STATE.previous  # as the grader reads it: the answer cell by its place above the check
+    if not by_place and (not isinstance(name, str) or name not in namespace):
+        raise NotYet(f"There is no answer to check yet: type your answer under the first line of the answer "
+                     f"cell above, then run that cell and this one (after a restart, Python forgets "
+                     f"everything: {RUN_ABOVE}).")
+    value = namespace.get(name)
+    recorded = _STATE.answers.get(name)
+    note = (f" The answer cell above has lost its first line, “# Your answer ({name}): ...”: put it back "
+            f"(Ctrl+Z) so that your answer is read without a note." if by_place else "")
+    try:
+        if by_place:
+            canonical = read_text(by_place, kind, choices)
+        elif recorded is not None and type(value) is str and str.__eq__(value, recorded):
+            canonical = read_text(value, kind, choices)  # typed under a marker line (or found by cell id)
+        else:
+            source = _answer_source(shell, name)
+            if source is not None:
+                canonical = answer_value(source, name, kind, choices)
+            else:
+                canonical = value if kind in TABLE_KINDS else validate(kind, value, choices)
+    except NotPlain as error:
+        raise NotYet(str(error)) from None
     if kind in TABLE_KINDS:
-        if source is not None:
-            try:
-                value = plain_answer(source, name, kind)
-            except NotPlain as error:
-                raise NotYet(str(error)) from None
-        problem = table_problem(kind, value)
+        problem = table_problem(kind, canonical)
         if problem:
             raise NotYet(problem)
-        _STATE.last = {"name": name, "kind": kind, "value": value}
-        _say(name, _table_message(kind, value) + (f" {why}" if why else ""))
+        _STATE.last = {"name": name, "kind": kind, "value": canonical}
+        _say(name, _table_message(kind, canonical) + (f" {why}" if why else "") + note)
         return
-    canonical = validate(kind, value, choices)
     _STATE.last = {"name": name, "kind": kind, "value": canonical, "within": within}
-    if answer is _MISSING:
-        shown = quoted(canonical)
-        _say(name, (f"✓ Answer recorded: {shown}." if shown else "✓ Answer recorded.") + " It counts when you "
-                   "submit the notebook; your feedback will say whether it is right.")
+    shown = quoted(canonical)
+    earlier = (" (from the last time you ran the answer cell: if you have changed it since, run it again)"
+               if name in _STATE.answers and _STATE.recorded_before != name and not by_place else "")
+    if answer is _MISSING:  # a cohort's release: nothing here may say whether it is right
+        _say(name, (f"Recorded: your answer is {shown}{earlier}." if shown else f"Recorded: your answer is kept{earlier}.")
+             + " It is marked after the deadline, and your feedback will say whether it is right and why." + note)
         return
     if is_right(kind, canonical, answer, within):
-        _say(name, "✓ Right." + (f" {why}" if why else ""))
+        _STATE.tries.pop(name, None)
+        _say(name, "✓ Right." + (f" {why}" if why else "") + note)
         return
-    raise NotYet("Not quite." + (f" Hint: {hint}" if hint else " Look again at the figure above and try again."))
+    tries = _STATE.tries[name] = _STATE.tries.get(name, 0) + 1
+    said = f"you answered {shown}" if shown else "that is not it"
+    tip = f" Hint: {hint}" if hint else " Look again at the figure above."
+    if tries >= 2 and why:  # the second wrong try also gets the reason, so nobody is left stuck
+        raise NotYet(f"Not right: {said}.{tip} The answer is {_plain(answer)}: {why}")
+    raise NotYet(f"Not right: {said}.{tip} Change your answer, then run that cell and this one again.")
+
+
+def _plain(answer: object) -> str:
+    if type(answer) in (tuple, list):
+        return " or ".join(str(a) for a in answer)
+    return str(answer)
 
 
 def _table_message(kind: str, text: object) -> str:
@@ -352,6 +546,29 @@ def expect(answer: object = None, *, why: str = "", hint: str = "", within: floa
 # ---------------------------------------------------------------------------------------------------
 
 
+LOST_FIRST_LINE = ("If {what} is your answer, keep the first line of its answer cell, the one that starts with "
+                   "“# Your answer”: it tells the course that what follows is your answer, not Python "
+                   "(Ctrl+Z brings a deleted line back).")
+
+
+def _is_code(source: str) -> bool:
+    """Whether a cell reads as Python that does something (a call, an assignment, an import...), rather
+    than as words or a number typed on their own."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return any(not isinstance(stmt, ast.Expr) or any(isinstance(n, ast.Call) for n in ast.walk(stmt))
+               for stmt in tree.body)
+
+
+def _looks_typed(source: str) -> bool:
+    """Whether a cell looks like a typed answer rather than code: at most two short lines that count,
+    and no Python that does something."""
+    lines = _typed_lines(source)
+    return 0 < len(lines) <= 2 and all(len(line) <= 80 for line in lines) and not _is_code(source)
+
+
 def name_error_sentence(source: str, missing: str) -> str:
     """The sentence for a NameError on ``missing`` in a cell with this source."""
     try:
@@ -362,20 +579,42 @@ def name_error_sentence(source: str, missing: str) -> str:
         if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name) and stmt.value.id == missing
                 and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
             return _unquoted(missing, "letter")
+    if tree is not None and marker_name(source) is None and _looks_typed(source):
+        return LOST_FIRST_LINE.format(what=missing)
     return (f"Python does not know the name {missing}: if it is made in a cell above, {RUN_ABOVE}; "
             f"otherwise check its spelling.")
 
 
-def _on_name_error(shell, etype, value, tb, tb_offset=None):
-    missing = getattr(value, "name", None) or ""
-    history = shell.user_ns.get("In", [])
-    source = history[-1] if history else ""
-    sentence = name_error_sentence(source, missing) if missing else f"{value}: {RUN_ABOVE}."
+def syntax_error_sentence(source: str, line: int | None) -> str:
+    """The sentence for a cell that Python cannot read."""
+    if marker_name(source) is None and _looks_typed(source):
+        return LOST_FIRST_LINE.format(what="this")
+    where = f"line {line} of this cell" if line else "this cell"
+    return (f"Python cannot read {where}: undo your last change (Ctrl+Z), or if you meant to type an answer, "
+            f"type it in the answer cell under its first line.")
+
+
+def _one_line(shell, sentence: str, etype, value, tb, tb_offset) -> None:
+    show = getattr(shell, "_showtraceback", None)
+    if isinstance(value, SyntaxError) and callable(show):  # showtraceback ignores _render_traceback_ here
+        show(etype, value, [f"✗ {sentence}"])
+        return
     try:
         value._render_traceback_ = lambda: [f"✗ {sentence}"]
     except AttributeError:
         pass
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+
+def _on_error(shell, etype, value, tb, tb_offset=None):
+    history = _raw_history(shell)
+    source = history[-1] if history else ""
+    if isinstance(value, SyntaxError):
+        sentence = syntax_error_sentence(source, getattr(value, "lineno", None))
+    else:
+        missing = getattr(value, "name", None) or ""
+        sentence = name_error_sentence(source, missing) if missing else f"{value}: {RUN_ABOVE}."
+    _one_line(shell, sentence, etype, value, tb, tb_offset)
     _clear_verdicts(source)
 
 
@@ -393,14 +632,94 @@ def _after_cell(result) -> None:
         _clear_verdicts(source)
 
 
+# ---------------------------------------------------------------------------------------------------
+# The answer cell: typed text becomes a text value (an IPython input transformer, so nothing is run)
+# ---------------------------------------------------------------------------------------------------
+
+_CHECK_CALL = re.compile(r"^\s*check\(\s*[\"']([A-Za-z_]\w*)[\"']", re.M)
+_SAVED: dict = {}  # notebook path -> (modification time, {cell id: answer name})
+
+
+def _answer_cells_by_id(path) -> dict[str, str]:
+    """{cell id: answer name} of a saved notebook: the code cell just above each check(...) cell."""
+    import nbformat
+
+    stamp = path.stat().st_mtime_ns
+    cached = _SAVED.get(str(path))
+    if cached and cached[0] == stamp:
+        return cached[1]
+    found, above = {}, None
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        called = _CHECK_CALL.search(cell.source)
+        if called and above is not None and above.get("id"):
+            found[above["id"]] = called.group(1)
+        above = None if called else cell
+    _SAVED.clear()
+    _SAVED[str(path)] = (stamp, found)
+    return found
+
+
+def _name_by_cell_id(shell) -> str | None:
+    """The answer name of the cell being run, from its cell id (JupyterLab sends it) and the saved
+    notebook, for an answer cell whose first line was deleted; None when it cannot be told."""
+    kernel = getattr(shell, "kernel", None)
+    get_parent = getattr(kernel, "get_parent", None)
+    parent = get_parent() if callable(get_parent) else None
+    cell_id = ((parent or {}).get("metadata") or {}).get("cellId")
+    if not cell_id:
+        return None
+    from syslead.learner.reflection import find_notebook
+
+    path = find_notebook()
+    return _answer_cells_by_id(path).get(cell_id) if path is not None else None
+
+
+def answer_cell_code(source: str, shell=None) -> str | None:
+    """The one line of Python that an answer cell runs instead of its text, or None for any other cell:
+    ``levels = record_answer("levels", "<what the learner typed>")``; the text is quoted with repr, so
+    nothing typed can be a syntax or name error."""
+    name = marker_name(source)
+    text = answer_text(source, name) if name is not None else None
+    if name is None and len(source) <= MAX_TEXT and shell is not None and not _is_code(source):
+        try:
+            name = _name_by_cell_id(shell)
+        except Exception:  # a missing or unreadable notebook file: the cell runs as it is
+            name = None
+        text = source if name is not None else None
+    if name is None or text is None or not name.isidentifier() or keyword.iskeyword(name):
+        return None
+    return (f"{name} = __import__('syslead.learner.checks', fromlist=['record_answer'])"
+            f".record_answer({name!r}, {text!r})\n")
+
+
+def _transform_answer_cell(lines: list[str]) -> list[str]:
+    try:
+        code = answer_cell_code("".join(lines), _shell())
+    except Exception:  # never let the transformer itself stop a cell
+        return lines
+    return [code] if code is not None else lines
+
+
+def _before_cell(info) -> None:
+    _STATE.previous, _STATE.latest = _STATE.latest, getattr(info, "raw_cell", None)
+    _STATE.recorded_before, _STATE.recorded_now = _STATE.recorded_now, None
+
+
 def install() -> None:
-    """Install the one-sentence NameError message and the stale-verdict clearing in this kernel (once)."""
+    """Install, in this kernel and once: answer cells read as typed text (an input transformer), one
+    sentence for a NameError or SyntaxError, and the clearing of stale verdicts."""
     if _STATE.installed:
         return
     shell = _shell()
     if shell is None:
         return
-    shell.set_custom_exc((NameError,), _on_name_error)
+    cleanup = getattr(shell, "input_transformers_cleanup", None)
+    if cleanup is not None and _transform_answer_cell not in cleanup:
+        cleanup.insert(0, _transform_answer_cell)
+    shell.set_custom_exc((NameError, SyntaxError), _on_error)
+    shell.events.register("pre_run_cell", _before_cell)
     shell.events.register("post_run_cell", _after_cell)
     _STATE.installed = True
 

@@ -193,4 +193,23 @@ def feedback_on(grade_id: str, notebook: str | os.PathLike | None = None) -> Fee
     if not [s for s in split_sentences(text) if not s.startswith(STUB)]:
         return Notice(f"Cell {grade_id!r} has no reflection in the saved notebook yet: write your "
                       f"reflection in it, then {_SAVE_FIRST}.")
-    return feedback(text, source=f"Read from the saved notebook ({path.name}, cell {grade_id}).", kind=kind_of(grade_id))
+    return feedback(text, source=f"Read from the saved notebook ({path.name}, cell {grade_id}), {_saved_when(path)}: "
+                                 f"if you have written since, save (Ctrl+S) and run this cell again.",
+                    kind=kind_of(grade_id))
+
+
+def _saved_when(path: Path) -> str:
+    """When the notebook was last saved, in words ("saved just now", "saved 5 minutes ago", ...): the
+    advice reads the saved file, so the learner can tell whether it is the text on screen."""
+    import time
+
+    try:
+        seconds = time.time() - path.stat().st_mtime
+    except OSError:
+        return "as last saved"
+    if seconds < 60:
+        return "saved just now"
+    if seconds < 3600:
+        minutes = int(seconds // 60)
+        return f"saved {minutes} minute{'s' if minutes != 1 else ''} ago"
+    return "saved " + time.strftime("at %H:%M on %d %B %Y", time.localtime(path.stat().st_mtime))

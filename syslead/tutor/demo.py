@@ -33,6 +33,7 @@ import nbformat
 
 from syslead.course import Delimiters, delimiters, load_course
 from syslead.errors import CourseError
+from syslead.learner.checks import marker_name
 from syslead.tutor.backup import writing
 from syslead.tutor.course import Course, find_root, load_config
 
@@ -257,6 +258,9 @@ def _count(n: int) -> str:
 def _solution_value(code: str, markers: Delimiters | None = None) -> tuple[str, str] | None:
     """('levels', '3') from an answer cell's solution lines (between nbgrader's solution markers)."""
     solution = (markers or delimiters()).solution(code)
+    typed = marker_name(code)  # an answer typed under the cell's first line: the text is the answer
+    if typed and solution and solution.strip():
+        return typed, solution.strip()
     m = re.fullmatch(r"\s*(\w+)\s*=\s*(.+?)\s*", solution or "")
     return (m.group(1), m.group(2)) if m else None
 
@@ -264,9 +268,10 @@ def _solution_value(code: str, markers: Delimiters | None = None) -> tuple[str, 
 def _wrong(value: str) -> str:
     if re.fullmatch(r"-?\d+", value):
         return str(int(value) + 2)
-    letter = re.fullmatch(r"[\"']([A-Za-z])[\"']", value)
+    letter = re.fullmatch(r"([\"']?)([A-Za-z])[\"']?", value)
     if letter:
-        return '"A"' if letter.group(1).upper() != "A" else '"C"'
+        quote = letter.group(1)
+        return quote + ("A" if letter.group(2).upper() != "A" else "C") + quote
     return "None"
 
 
@@ -308,7 +313,10 @@ def answer(path: Path, kind: str, learner: Learner, right: dict[str, tuple[str, 
                 continue  # left as None
             if kind == "wrong" or (kind == "partial" and rng.random() < 0.3):
                 value = _wrong(value)
-            cell.source = re.sub(rf"^{var}\s*=\s*None\s*$", f"{var} = {value}", cell.source, flags=re.M)
+            if marker_name(cell.source) == var:  # typed under the answer cell's first line
+                cell.source = cell.source.rstrip("\n") + "\n" + value + "\n"
+            else:
+                cell.source = re.sub(rf"^{var}\s*=\s*None\s*$", f"{var} = {value}", cell.source, flags=re.M)
     for i, cell in enumerate(reflections):
         if i not in write:
             continue

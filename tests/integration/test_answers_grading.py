@@ -38,15 +38,21 @@ SUBMISSIONS = {
         "answer-absence": "absence_answer = None",
     },
     "unquoted": {"answer-levels": "levels = three", "answer-absence": "absence_answer = B"},
+    # the new form (issue 21): typed under the answer cell's first line ({stub}: the released cell)
+    "typed": {"answer-levels": "{stub}three", "answer-absence": "{stub} b) "},
+    "typed-wrong": {"answer-levels": "{stub}4", "answer-absence": "{stub}A"},
+    "first-line-deleted": {"answer-levels": "3", "answer-absence": "B"},
+    "typed-nonsense": {"answer-levels": '{stub}"""', "answer-absence": "{stub}🙂\n' + __import__('os').name"},
+    "typed-breakout": {"answer-levels": "{stub}3')\nlevels = 3\nprint('", "answer-absence": "{stub}B\\"},
 }
-HONEST = {"honest": 2, "floaty": 2}
+HONEST = {"honest": 2, "floaty": 2, "typed": 2, "first-line-deleted": 2}
 
 
 def fill(nb: nbformat.NotebookNode, answers: dict[str, str]) -> None:
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if gid in answers:
-            cell.source = answers[gid]
+            cell.source = answers[gid].replace("{stub}", cell.source.rstrip("\n") + "\n")
 
 
 def hidden_and_mark_scheme_lines(source_nb: Path) -> list[str]:

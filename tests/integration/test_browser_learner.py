@@ -156,13 +156,22 @@ def test_a_learner_reads_runs_plays_reflects_and_validates(learner_lab, chromium
     screenshot(page, "learner-chart.png")
 
     # --- answer the quick questions, and see each check say so ------------------------------------------
+    # The first answer is typed under its cell's first line ("# Your answer (...): ..."), as the cell asks;
+    # the others replace the whole cell, first line included: JupyterLab sends the cell's id, and the
+    # kernel finds in the saved notebook that it is the answer cell above a check (issue 21).
     right = solution_cells(lab.root / "source" / path.split("/")[1] / name)
+    typed = {}
     for i, c in enumerate(cells):
         if c["cell_type"] == "code" and grade_id(c) in right:
-            set_cell_text(page, i, right[grade_id(c)])
+            stub = "".join(c["source"]).rstrip("\n")
+            typed[grade_id(c)] = f"{stub}\n{right[grade_id(c)]}" if not typed else right[grade_id(c)]
+            set_cell_text(page, i, typed[grade_id(c)])
             run_cell(page, i)
             run_cell(page, i + 1)
-            assert "✓" in cell(page, i + 1).locator(".jp-OutputArea").inner_text(), f"check after {grade_id(c)}"
+            said = cell(page, i + 1).locator(".jp-OutputArea").inner_text()
+            assert f"Recorded: your answer is {right[grade_id(c)]!r}" in said or \
+                f"Recorded: your answer is {right[grade_id(c)]}." in said, f"check after {grade_id(c)}: {said}"
+            assert "✓" not in said and "✗" not in said, said  # a cohort's copy never says right or wrong
 
     # --- write a reflection, save, and ask the feedback helper -----------------------------------------
     first = next(i for i, c in enumerate(cells) if grade_id(c).startswith("reflection"))
@@ -202,7 +211,7 @@ def test_a_learner_reads_runs_plays_reflects_and_validates(learner_lab, chromium
         assert "".join(saved[i]["source"]).strip() == OTHER_REFLECTION.format(n=n)
     for i, c in enumerate(cells):
         if grade_id(c) in right:
-            assert "".join(saved[i]["source"]).strip() == right[grade_id(c)]
+            assert "".join(saved[i]["source"]).strip() == typed[grade_id(c)].strip()
 
     # --- no news pop-up, none of the tutors' tools -------------------------------------------------------------
     assert page.locator(".Toastify__toast", has_text=re.compile("news", re.I)).count() == 0

@@ -171,9 +171,10 @@ def _answer_cell(path):
 
 
 def _run(source: str):
-    namespace = {"system_table": system_table}
-    exec(source, namespace)  # the answer cell: an assignment and the table's name
-    return namespace["my_system"]
+    """What the answer cell gives my_system: the text typed under its first line, read, never run."""
+    from syslead.learner.checks import answer_value
+
+    return answer_value(source, "my_system", "system table")
 
 
 def test_does_the_release_start_with_an_empty_table_that_fails_both_checks_as_unanswered():
@@ -186,8 +187,7 @@ def test_does_the_release_start_with_an_empty_table_that_fails_both_checks_as_un
 
 def test_does_a_learner_who_only_uncomments_the_examples_hear_that_they_are_examples():
     source = _answer_cell(RELEASE)
-    table_text = source.split('system_table("""', 1)[1]
-    examples = [line for line in table_text.splitlines() if line.startswith("# ") and line.count("|") == 3]
+    examples = [line for line in source.splitlines()[1:] if line.startswith("# ") and line.count("|") == 3]
     assert len(examples) == 2
     uncommented = source
     for line in examples:
@@ -284,3 +284,15 @@ def test_is_the_example_system_a_well_formed_system_with_both_flows():
                                                f"replace it with a relationship from your own system."
     assert set(example["flow"]) == {"hierarchical", "viral"}
     assert re.search(r"made.up|not anyone", capstone.__doc__ + capstone.EXAMPLE + str(capstone.example_system.__doc__))
+
+
+def test_can_a_relationship_be_written_with_an_arrow_in_plain_words():
+    table = system_table("Head of early help -> Schools: share referrals, viral\n"
+                         "Director → Head of early help: priorities and budget (hierarchical)\n"
+                         "Health visitor -> Family support team")
+    assert table.values.tolist() == [
+        ["Head of early help", "Schools", "share referrals", "viral"],
+        ["Director", "Head of early help", "priorities and budget", "hierarchical"],
+        ["Health visitor", "Family support team", "", ""],
+    ]
+    assert table.attrs["problems"] == []

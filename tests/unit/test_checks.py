@@ -15,7 +15,16 @@ import pytest
 from conftest import ROOT, assignments, headless_kernel_env
 
 from syslead.grading.answers import grade, instant_check_source, read_check, self_paced
-from syslead.learner.checks import NotPlain, NotYet, check, is_right, plain_answer, validate
+from syslead.learner.checks import (
+    NotPlain,
+    NotYet,
+    answer_cell_code,
+    answer_value,
+    check,
+    is_right,
+    plain_answer,
+    validate,
+)
 
 SOURCES = [ROOT / "source" / a / f"{a}.ipynb" for a in assignments()]
 RELEASES = [ROOT / "release" / a / f"{a}.ipynb" for a in assignments()]
@@ -133,14 +142,66 @@ def test_right_and_wrong_compare_plain_values_only():
 def test_the_cohort_check_records_the_answer_and_never_says_whether_it_is_right(capsys):
     check("levels", "whole number", namespace={"levels": 4})
     out = capsys.readouterr().out
-    assert out.count("\n") == 1 and out.startswith("✓ Answer recorded: 4.") and "right" in out
+    assert out.count("\n") == 1 and out.startswith("Recorded: your answer is 4.") and "after the deadline" in out
+    assert "✓" not in out and "✗" not in out
 
 
-def test_the_self_paced_check_says_right_or_gives_the_hint(capsys):
+def test_the_self_paced_check_says_right_with_the_reason_or_gives_the_hint_then_the_reason(capsys):
     check("levels", "whole number", answer=3, why="Because.", namespace={"levels": 3})
     assert capsys.readouterr().out == "✓ Right. Because.\n"
-    with pytest.raises(NotYet, match="Not quite. Hint: look up."):
-        check("levels", "whole number", answer=3, hint="look up.", namespace={"levels": 4})
+    with pytest.raises(NotYet, match="Not right: you answered 4. Hint: look up. Change your answer") as first:
+        check("levels", "whole number", answer=3, why="Because.", hint="look up.", namespace={"levels": 4})
+    assert "Because" not in str(first.value)
+    with pytest.raises(NotYet, match="Hint: look up. The answer is 3: Because."):
+        check("levels", "whole number", answer=3, why="Because.", hint="look up.", namespace={"levels": 4})
+
+
+# --- answers typed as plain text under the answer cell's first line -------------------------------
+
+MARK = "# Your answer (levels): a whole number, on the next line.\n"
+LETTER = "# Your answer (absence_answer): one letter, A, B, C or D.\n"
+
+
+@pytest.mark.parametrize("typed, kind, value", [
+    ("3", "whole number", 3), (" 3 \n", "whole number", 3), ("three", "whole number", 3),
+    ("3 steps", "whole number", 3), ("1,000", "whole number", 1000), ("3.0", "whole number", 3),
+    ("levels = 3", "whole number", 3), ("b", "letter", "B"), (" B) ", "letter", "B"), ('"B', "letter", "B"),
+    ("(b).", "letter", "B"), ("option B", "letter", "B"), ("B\nB", "letter", "B"),
+    ('absence_answer = "B"', "letter", "B"), ("absence_answer = B", "letter", "B"), ("# a note\nB", "letter", "B"),
+])
+def test_a_typed_answer_is_read_leniently_in_form(typed, kind, value):
+    marker, name = (LETTER, "absence_answer") if kind == "letter" else (MARK, "levels")
+    assert answer_value(marker + typed, name, kind, "ABCD") == value
+
+
+@pytest.mark.parametrize("typed, kind, words", [
+    ("", "letter", "No answer yet"), ("   \n", "whole number", "No answer yet"),
+    ("E", "letter", "Choose one of A, B, C, D"), ("BC", "letter", "one of the letters A, B, C or D"),
+    ("🙂", "letter", "one of the letters"), ("B\nC", "letter", "more than one answer"),
+    ("about three", "whole number", "a number such as 7"), ("3 or 4", "whole number", "a number such as 7"),
+    ("3.5", "whole number", "whole number"), ("x" * 5000, "letter", "5,000 characters"),
+    ("print('B')", "letter", "one of the letters"),
+])
+def test_a_typed_answer_is_strict_in_content_with_one_sentence(typed, kind, words):
+    marker, name = (LETTER, "absence_answer") if kind == "letter" else (MARK, "levels")
+    with pytest.raises(NotYet) as info:
+        answer_value(marker + typed, name, kind, "ABCD")
+    message = str(info.value)
+    assert words in message and "\n" not in message and message.endswith(".")
+
+
+def test_an_answer_cell_becomes_one_line_that_records_the_text_and_cannot_fail():
+    for typed in ('"B', "B)", "🙂", "'''", "\\", "x" * 5000, "absence_answer = B", "import os\nos.system('x')"):
+        code = answer_cell_code(LETTER + typed)
+        assert code.startswith("absence_answer = __import__(") and code.count("\n") == 1
+        compile(code, "answer", "exec")  # never a syntax error
+    assert answer_cell_code("x = 3") is None and answer_cell_code("draw(x)") is None
+
+
+def test_the_grader_reads_a_cell_whose_first_line_was_deleted_by_its_place():
+    assert answer_value("B", "absence_answer", "letter", "ABCD", position=True) == "B"
+    with pytest.raises(NotPlain):
+        answer_value("B", "absence_answer", "letter", "ABCD")
 
 
 def test_a_missing_answer_variable_says_to_run_the_cells_above():
@@ -195,7 +256,8 @@ def test_the_release_holds_nothing_the_answer_can_be_worked_out_from(path):
     assert "expect(" not in text and "answer=" not in text and not re.search(r"\b[0-9a-f]{64}\b", text)
     for _answer, check_cell in quick_questions(path):
         assert "BEGIN HIDDEN TESTS" not in check_cell.source
-        assert re.fullmatch(r'from syslead\.learner\.checks import check\n\ncheck\("\w+", "[a-z ]+"(, "[A-Z]+")?\)',
+        assert re.fullmatch(r'# Checks your answer to “[^”\n]+”\.\n'
+                            r'from syslead\.learner\.checks import check\n\ncheck\("\w+", "[a-z ]+"(, "[A-Z]+")?\)',
                             check_cell.source), check_cell.source
 
 
@@ -270,30 +332,32 @@ def one_line(outputs) -> str:
 def test_in_a_kernel_every_mistake_gets_one_sentence_and_no_verdict_goes_stale():
     _, cell = release_cells("01-systems-leadership")
     imports = "from syslead.learner.checks import check"
+    levels, absence = cell["answer-levels"].rstrip("\n") + "\n", cell["answer-absence"].rstrip("\n") + "\n"
     outs = run_cells([
         cell["check-levels"],                                        # 0 after a restart: nothing run yet
-        cell["answer-levels"].replace("levels = None", "levels = 3"),  # 1
-        cell["check-levels"],                                        # 2 recorded, once
-        cell["answer-absence"].replace("absence_answer = None", "absence_answer = B"),  # 3 unquoted
-        cell["answer-absence"].replace("absence_answer = None", 'absence_answer = "B"'),  # 4
+        imports + "\n" + "import syslead.learner",                   # 1 the reading's first cell
+        levels + "3",                                                # 2
+        cell["check-levels"],                                        # 3 recorded, once
+        absence + "b) ",                                             # 4 no quotes needed, any case
         cell["check-absence"],                                       # 5
-        cell["answer-absence"].replace("absence_answer = None", "absence_answer = B"),  # 6 error again
-        cell["answer-levels"].replace("levels = None", "levels = 1 + 2"),  # 7 a calculation
-        cell["check-levels"],                                        # 8
-        imports + "\nspread_charts.picture(n=40)",                   # 9 a chart cell after a restart
-        cell["answer-levels"].replace("levels = None", "levels = 3"),  # 10
-        cell["check-levels"],                                        # 11 recorded, once
+        "B",                                                         # 6 the first line deleted
+        cell["check-absence"],                                       # 7
+        levels + "1 + 2",                                            # 8 a calculation
+        cell["check-levels"],                                        # 9
+        imports + "\nspread_charts.picture(n=40)",                   # 10 a chart cell after a restart
+        levels + "three",                                            # 11
+        cell["check-levels"],                                        # 12 recorded, once
     ])
     assert "run the cells above first (Run → Run All Above)" in one_line(outs[0])
-    assert outs[1] == [] and outs[10] == []
-    assert one_line(outs[11]).startswith("✓ Answer recorded: 3.")
-    assert one_line(outs[3]) == '✗ Python read B as a name, not as your answer: put your answer in quotes, like "B".'
-    # the error in cell 6 cleared the verdict of cell 5: no "✓" stays on screen
-    assert one_line(outs[5]) == "Your answer above has changed: run this check again."
-    # re-running the answer cell (7) cleared cell 2's verdict; the check says why a calculation won't do
-    assert one_line(outs[2]) == "Your answer above has changed: run this check again."
-    assert "plain value" in one_line(outs[8])
-    assert "run the cells above first" in one_line(outs[9])
+    assert outs[2] == [] and outs[4] == [] and outs[8] == [] and outs[11] == []
+    assert one_line(outs[12]).startswith("Recorded: your answer is 3.") and "✓" not in one_line(outs[12])
+    assert one_line(outs[5]).startswith("Recorded: your answer is 'B'.")
+    assert "keep the first line of its answer cell" in one_line(outs[6])
+    assert "has lost its first line, “# Your answer (absence_answer)" in one_line(outs[7])
+    # re-running the answer cell (8) cleared cell 3's verdict
+    assert one_line(outs[3]) == "Your answer above has changed: run this check again."
+    assert "a number such as 7" in one_line(outs[9])
+    assert "run the cells above first" in one_line(outs[10])
 
 
 @pytest.mark.slow
@@ -305,12 +369,12 @@ def test_every_quick_question_behaves_the_same_in_a_kernel(name):
     sources, expected, seen = [], [], set()
     for gid in [g for g in cell if g.startswith("check-")]:
         variable = re.search(r'check\("(\w+)"', cell[gid]).group(1)
-        answer_id = next(a for a in cell if a.startswith("answer-") and f"{variable} =" in cell[a])
+        answer_id = next(a for a in cell if a.startswith("answer-") and f"({variable})" in cell[a])
         sources += [cell[gid], cell[answer_id], cell[gid]]
         first = "No answer yet" if variable in seen else "run the cells above first (Run → Run All Above)"
         expected += [first, None, "No answer yet"]
         seen.add(variable)
-    outs = run_cells(["from syslead.learner.capstone import system_table"] + sources)[1:]
+    outs = run_cells(["import syslead.learner"] + sources)[1:]
     assert len(outs) == len(expected) >= 6
     for out, words in zip(outs, expected, strict=True):
         if words is None:  # the answer cell itself: no error
@@ -363,9 +427,13 @@ def test_a_self_paced_check_says_right_or_gives_the_hint_at_once_in_a_kernel():
     nb = self_paced(nbformat.read(str(SOURCES[0]), as_version=4))
     checks = {re.search(r'check\("(\w+)"', c.source).group(1): c.source for c in nb.cells
               if c.cell_type == "code" and "check(" in c.source and "answer=" in c.source}
-    outs = run_cells(["levels = 3", checks["levels"], 'absence_answer = "A"', checks["absence_answer"]])
-    assert one_line(outs[1]).startswith("✓ Right. 1 + 10 + 100 = 111")
-    assert one_line(outs[3]).startswith("✗ Not quite. Hint: In an organisation chart")
+    answers = {re.search(r"\((\w+)\)", c.source).group(1): c.source for c in nb.cells
+               if c.cell_type == "code" and c.source.startswith("# Your answer (")}
+    outs = run_cells(["import syslead.learner", answers["levels"] + "\n3", checks["levels"],
+                      answers["absence_answer"] + "\nA", checks["absence_answer"], checks["absence_answer"]])
+    assert one_line(outs[2]).startswith("✓ Right. 1 + 10 + 100 = 111")
+    assert one_line(outs[4]).startswith("✗ Not right: you answered 'A'. Hint: In an organisation chart")
+    assert "The answer is B: Figure 4" in one_line(outs[5])
 
 
 def test_a_verdict_quotes_only_a_short_plain_answer():
@@ -385,3 +453,29 @@ def test_a_verdict_quotes_only_a_short_plain_answer():
             assert "alert" not in message and "<" not in message and "a" * 41 not in message, message
             assert "\n" not in message and len(message) < 200
     assert "your answer is not it; the answer is 'viral'" in grade(word, 'kind = "a few words, <b>bold</b>"').message
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.parent.name for p in SOURCES])
+def test_every_check_cell_names_its_question_by_the_title_in_the_manifest(path):
+    """nbgrader's Validate shows a failing check cell's source: its first line names the question by
+    the title of its section in course.yml, so a learner knows which answer is missing."""
+    from syslead.course import load_course
+
+    course = load_course(ROOT / "course.yml")
+    titles = {s.title for a in course.assignments if a.id == path.parent.name for s in a.sections}
+    for _, check_cell in quick_questions(path):
+        first = check_cell.source.splitlines()[0]
+        title = re.fullmatch(r"# Checks your answer to “(.+)”\.", first)
+        assert title and title.group(1) in titles, first
+
+
+@pytest.mark.parametrize("path", RELEASES, ids=[p.parent.name for p in RELEASES])
+def test_each_emptied_reflection_names_its_question_so_validate_says_which_is_missing(path):
+    """nbgrader's Validate lists each unanswered reflection by its text: the release's stubs differ."""
+    from syslead.learner.reflection import STUB
+
+    nb = nbformat.read(str(path), as_version=4)
+    stubs = [c.source for c in nb.cells if c.cell_type == "markdown" and _nbg(c, "solution")]
+    assert len(stubs) >= 3 and len(set(stubs)) == len(stubs)
+    for stub in stubs:
+        assert stub.lstrip("*").startswith(STUB + ", for “Reflection "), stub

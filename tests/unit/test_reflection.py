@@ -386,6 +386,19 @@ def test_does_feedback_on_read_the_saved_cell_named_by_the_session(tmp_path, mon
     assert isinstance(result, Feedback)
     assert result.word_count == feedback(REFLECTION).word_count
     assert "01-reading.ipynb" in str(result)
+    assert "saved just now" in str(result)  # the learner can tell whether it is the text on screen
+
+
+def test_does_feedback_on_say_how_long_ago_the_text_it_read_was_saved(tmp_path, monkeypatch):
+    import os
+    import time
+
+    path = _notebook(tmp_path / "01-reading.ipynb", REFLECTION)
+    old = time.time() - 7 * 60
+    os.utime(path, (old, old))
+    monkeypatch.setenv("JPY_SESSION_NAME", str(path))
+    said = str(feedback_on("reflection-1"))
+    assert "saved 7 minutes ago: if you have written since, save (Ctrl+S) and run this cell again" in said
 
 
 def test_does_feedback_on_find_a_notebook_named_relative_to_the_kernel(tmp_path, monkeypatch):
