@@ -12,13 +12,14 @@ The rules (a learner who reads and thinks, and does not program):
   address shown as a link's text;
 - each chart (a ``**Figure N.**`` or ``**Table N.**`` caption): CHART minutes to look at it, beyond reading
   its caption (counted as prose);
-- each set of sliders (a cell that calls ``sliders(``): SLIDERS minutes to try the settings it suggests;
+- each set of sliders (a cell that calls ``sliders(`` or a chart module's ``explore_...()``): SLIDERS minutes to try the settings it suggests;
 - each quick question (a check cell): QUESTION minutes to work it out and run the two cells, beyond reading
   it (counted as prose);
 - each other code cell that shows a result (not imports, not a scratch cell, not the feedback cell):
   RESULT minutes to run it and read what it prints;
 - each reflection: REFLECTION minutes, the lower end of the 15-20 that writing at Kember's *reflection*
-  level takes (the feedback cell under it is part of that time);
+  level takes (the feedback cell under it, and the three-line form under it that offers to share it with a
+  reflection circle, are part of that time);
 - extra allowances for named cells that ask for more than a quick answer (EXTRA, by nbgrader grade id:
   the capstone's own table of actors);
 - required outside reading: a section's minutes in READING_OUTSIDE (none is required now);
@@ -121,6 +122,8 @@ def parts(assignment: Assignment, root: Path) -> list[Part]:
     found = [Part(OPENING)]
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and cell.metadata.get("syslead", {}).get("share"):
+            continue  # the form that offers to share a reflection: part of that reflection's minutes
         if cell.cell_type == "markdown":
             chunks = re.split(r"^(?=## )", cell.source, flags=re.M)
             for chunk in chunks:
@@ -141,7 +144,7 @@ def parts(assignment: Assignment, root: Path) -> list[Part]:
             part.extra += EXTRA.get(meta.get("grade_id", ""), 0)
         elif meta.get("solution") or "feedback_on(" in code or _is_plumbing(code):
             continue  # an answer cell (part of its question), the feedback cell (part of its reflection), set-up
-        elif "sliders(" in code:
+        elif "sliders(" in code or re.search(r"\.explore_\w+\(", code):
             part.sliders += 1
         elif not _shows_a_captioned_chart(cell, nb.cells):
             part.results += 1

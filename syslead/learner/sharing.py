@@ -35,18 +35,19 @@ PARTS = (
 PRACTICE = ("Troika Consulting, one of the Liberating Structures (Henri Lipmanowicz and Keith McCandless, "
             "The Surprising Power of Liberating Structures, 2013)")
 
-SHARE_QUESTION = "Share this reflection with your reflection circle?"
-NAME_QUESTION = "The name your circle sees"
-HELP_QUESTION = "The help you would like from your circle"
+SHARE_QUESTION = "Share with your reflection circle?"
+NAME_QUESTION = "Name your circle sees"
+HELP_QUESTION = "Help you would like"
+
+#: What each reading's Reflections section says once, above the reflections (the opt-in cells are short).
+OPT_IN_NOTE = ("Under each reflection you may share it with a small circle of learners of your cohort after the "
+               "deadline: change *no* to *yes*. Nothing is shared otherwise ([how circles work](../../docs/circles.md)).")
 
 #: The text of a fresh opt-in cell (the notebooks carry it under each reflection).
 OPT_IN_TEXT = (
     f"**{SHARE_QUESTION}** no\n\n"
-    f"**{NAME_QUESTION}** (leave blank for your first name):\n\n"
-    f"**{HELP_QUESTION}** (optional):\n\n"
-    "*Write* yes *after the question mark to share this reflection with the two or three other learners "
-    "of your circle, after the deadline. Nothing is shared unless you write yes. You can change your mind "
-    "until your tutor releases the circles: write no and submit again.*"
+    f"**{NAME_QUESTION}** (blank: first name):\n\n"
+    f"**{HELP_QUESTION}** (optional):"
 )
 
 YES = {"yes", "y", "yes please", "share", "ok", "okay", "sure", "oui", "ja", "si", "sí"}
@@ -76,8 +77,8 @@ def _after(source: str, question: str) -> str:
     rest = plain[at + len(question.rstrip("?")):]
     rest = re.sub(r"^\s*\?", "", rest)
     rest = re.sub(r"^\s*\*\*", "", rest)
-    rest = re.sub(r"^\s*\((leave blank[^)]*|optional)\)\s*:?", "", rest.strip(), flags=re.I)
-    rest = re.split(r"\n\s*\*\*|\n\s*\*Write\*", rest, maxsplit=1)[0]
+    rest = re.sub(r"^\s*\((blank|leave blank|optional)[^)]*\)\s*:?", "", rest.strip(), flags=re.I)
+    rest = re.split(r"\n\s*\*\*", rest, maxsplit=1)[0]
     return rest.strip().lstrip(" :*_").rstrip()
 
 
