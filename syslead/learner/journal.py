@@ -37,6 +37,8 @@ from pathlib import Path
 from syslead.course import Course, delimiters, load_course
 from syslead.errors import CourseError
 from syslead.learner.reflection import ADVICE, STUB, Feedback, feedback, kind_of
+from syslead.learner.sharing import PARTS as REPLY_PARTS
+from syslead.learner.sharing import conversation_guides
 
 HELP = "gather your reflections from the course notebooks in a folder into one Markdown and one HTML file"
 
@@ -102,6 +104,8 @@ class Reflection:
     feedback: Feedback | None = None
     mark: tuple[float, float] | None = None  # (points given, points possible), once a tutor has returned it
     tutor_comment: str | None = None
+    replies: list[dict] = field(default_factory=list)  # from a reflection circle: {"from", "noticed", ...}
+    guide: str | None = None  # the file name of its printable conversation guide, once written
 
     @property
     def answered(self) -> bool:
@@ -366,6 +370,7 @@ def collect(folder: str | os.PathLike, course: Course | str | os.PathLike | None
     unreadable_lines: list[str] = []
     problems: list[str] = []
     unreadable: dict[str, str] = {}
+    replies: dict[str, list[dict]] = {}  # reflection grade id -> replies from a reflection circle
     for path in notebooks_in(root):
         try:
             data = read_notebook(path)
@@ -374,6 +379,8 @@ def collect(folder: str | os.PathLike, course: Course | str | os.PathLike | None
                                     f"without it (open it in JupyterLab to check it, or download it again).")
             unreadable[path.stem] = _where(path, root)
             continue
+        if circle_replies(data, replies):
+            continue  # the replies to a reflection, from the learner's circle: shown beside the reflection
         try:
             copy = read_copy(path, data, course_parts)
         except TutorsCopy:
@@ -407,10 +414,28 @@ def collect(folder: str | os.PathLike, course: Course | str | os.PathLike | None
                 r.feedback = feedback(r.answer, kind=kind_of(r.grade_id))
             if r.grade_id in returned:
                 r.mark, r.tutor_comment = returned[r.grade_id]
+            r.replies = replies.get(r.grade_id, [])
     # tutors' copies of the notebooks (with the answers) are skipped without a word: a learner has none
     problems = unreadable_lines + problems
     made = _dt.datetime.now().strftime("%d %B %Y at %H:%M").lstrip("0")
     return Journal(root, chosen, problems, made, course_parts, course.title, course.minutes)
+
+
+def circle_replies(data, into: dict[str, list[dict]]) -> bool:
+    """Whether ``data`` is a notebook of replies from a reflection circle (``syslead circles``); if it is,
+    its replies are added to ``into`` by the reflection they answer, as plain text."""
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    if not (isinstance(meta, dict) and isinstance(meta.get("syslead"), dict) and "circle_replies" in meta["syslead"]):
+        return False
+    from syslead.learner.sharing import PARTS
+
+    for cell in data.get("cells", []):
+        reply = ((cell.get("metadata") or {}).get("syslead") or {}).get("reply") if isinstance(cell, dict) else None
+        if isinstance(reply, dict) and isinstance(reply.get("reflection"), str):
+            clean = {key: str(reply[key])[:2000] for _, key in PARTS if isinstance(reply.get(key), str)}
+            clean["from"] = str(reply.get("from") or "a member of your circle")[:60]
+            into.setdefault(reply["reflection"], []).append(clean)
+    return True
 
 
 def _hours(minutes: int) -> str:
@@ -559,6 +584,14 @@ def _markdown(journal: Journal) -> str:
             if r.mark is not None:
                 out += ["#### My tutor's mark", "", f"- {r.mark_words}."]
                 out += [f"- Comment: {r.tutor_comment}" if r.tutor_comment else "- No comment."] + [""]
+            if r.replies:
+                out += ["#### Replies from my reflection circle", ""]
+                for reply in r.replies:
+                    out += [f"- **{reply['from']}**: " + "; ".join(
+                        f"{label.lower()}: {reply[key]}" for label, key in REPLY_PARTS if key in reply)]
+                out += [""]
+            if r.guide:
+                out += [f"To talk it through with a colleague: [conversation guide]({r.guide}).", ""]
             if r.feedback is not None:
                 out += ["#### Feedback (advice, not a grade)", ""]
                 out += [f"- {line}" for line in feedback_lines(r.feedback)] + [""]
@@ -630,7 +663,7 @@ def _html(journal: Journal) -> str:
         sections.append({"title": title, "slug": slug, "nb": copy, "reflections": reflections,
                          "where": _where(copy.path, journal.folder) if copy else "",
                          "when": _when(copy.modified) if copy else ""})
-    return _render("journal.html.j2", journal=journal, sections=sections, advice=ADVICE)
+    return _render("journal.html.j2", journal=journal, sections=sections, advice=ADVICE, reply_parts=REPLY_PARTS)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -647,6 +680,15 @@ def _write(journal: Journal, out: Path, name: str) -> tuple[Path, Path]:
     try:
         out.mkdir(parents=True, exist_ok=True)
         written = []
+        written_ones = [r for r in journal.reflections if r.answered]
+        if written_ones:  # one printable page: a conversation guide for each reflection, to take to a colleague
+            guides = f"{name}-conversation-guides.html"
+            for r in written_ones:
+                r.guide = f"{guides}#{r.grade_id}"
+            temporary = out / f".{guides}.partial"
+            temporary.write_text(conversation_guides([(r.title, r.answer, "", r.grade_id) for r in written_ones]),
+                                 encoding="utf-8")
+            os.replace(temporary, out / guides)
         for suffix, text in ((".md", journal.markdown()), (".html", journal.html())):
             target = out / f"{name}{suffix}"
             temporary = out / f".{name}{suffix}.partial"

@@ -187,10 +187,15 @@ def as_quote(text: str) -> str:
 def conversation_guide(reflection_text: str, title: str = "", help_wanted: str = "") -> str:
     """A printable page (HTML) to take to a colleague: the learner's own reflection and the circle's
     protocol as a 20-minute conversation, for a learner with no cohort."""
+    return conversation_guides([(title, reflection_text, help_wanted, "")])
+
+
+def conversation_guides(reflections: list[tuple[str, str, str, str]]) -> str:
+    """One printable page of conversation guides, one for each (title, text, help wanted, anchor id)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("syslead.learner", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
-    return env.get_template("conversation-guide.html.j2").render(
-        title=title, reflection=plain_text(reflection_text), help=help_wanted, parts=PARTS,
-        practice=PRACTICE)
+    items = [{"title": title, "reflection": plain_text(text), "help": help_wanted, "id": anchor}
+             for title, text, help_wanted, anchor in reflections]
+    return env.get_template("conversation-guide.html.j2").render(items=items, parts=PARTS, practice=PRACTICE)

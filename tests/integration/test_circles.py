@@ -183,6 +183,12 @@ def test_the_whole_loop_on_one_machine(machine):
         assert f"{author} reflects" in nb.cells[1].source  # their own reflection, with the replies under it
         if author == held.author:
             assert not any(held.replier + " noticed" in g["noticed"] for g in got)  # the held reply never arrives
+        # the learner's journal shows the replies beside the reflection they answer
+        from syslead.learner.journal import collect as journal_of
+
+        shared_id = next(iter(plan.shared[author]["reflections"]))
+        mine = next(r for r in journal_of(machine.home(author)).reflections if r.grade_id == shared_id)
+        assert len(mine.replies) == len(expected) and all("noticed the stall" in r["noticed"] for r in mine.replies)
 
     status = circles.participation(course, ASSIGNMENT)
     assert status["learner7"]["shared"] is False and status["learner8"]["why_not"] == "did not submit"

@@ -305,7 +305,8 @@ def test_are_both_files_written_and_rewritten_in_place(complete, tmp_path):
     fill(complete / COURSE[0].name / f"{COURSE[0].name}.ipynb", {COURSE[0].reflections[0]: "Changed my mind."})
     collect(complete).write(out)
     assert page.read_text(encoding="utf-8") != first and "Changed my mind." in md.read_text(encoding="utf-8")
-    assert sorted(p.name for p in out.iterdir()) == ["my-journal.html", "my-journal.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["my-journal-conversation-guides.html", "my-journal.html",
+                                                     "my-journal.md"]
 
 
 def test_does_make_journal_show_what_it_found_and_links_to_download(partly, tmp_path, monkeypatch):
@@ -422,3 +423,41 @@ def test_does_the_journal_show_a_tutors_returned_mark_and_comment(complete):
     assert "#### My tutor's mark" in md and "3 of 4 points" in md and "Good use of the model" in md
     assert "My tutor&#39;s mark" in page_html or "My tutor's mark" in page_html
     assert "Good use of the model &amp; your own team" in page_html
+
+
+def test_the_replies_from_a_reflection_circle_stand_beside_the_reflection_they_answer(complete, tmp_path):
+    """A notebook of replies fetched from a circle (syslead circles --return) is read, not listed as a course
+    notebook; each reply appears under its reflection, as text, in both files."""
+    part = COURSE[0]
+    rid = part.reflections[0]
+    cells = [nbformat.v4.new_markdown_cell("# Replies from your reflection circle")]
+    for who, noticed in (("Robin", "the route went <b>round</b> the managers"), ("Sam", "who heard first")):
+        cells.append(nbformat.v4.new_markdown_cell(f"### From {who}", metadata={"syslead": {"reply": {
+            "reflection": rid, "from": who, "noticed": noticed, "question": "what would you do next?"}}}))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["syslead"] = {"circle_replies": {"assignment": part.name}}
+    folder = complete / f"{part.name}-replies-abc123"
+    folder.mkdir()
+    nbformat.write(nb, str(folder / f"{part.name}-replies-abc123.ipynb"))
+    found = collect(complete)
+    assert not [p for p in found.problems if "replies" in p]
+    mine = next(r for r in found.reflections if r.grade_id == rid)
+    assert [r["from"] for r in mine.replies] == ["Robin", "Sam"]
+    assert all(not r.replies for r in found.reflections if r.grade_id != rid)
+    md_path, html_path = found.write(tmp_path / "out")
+    page = html_path.read_text(encoding="utf-8")
+    assert "Replies from my reflection circle" in page and "&lt;b&gt;round&lt;/b&gt;" in page
+    assert "<b>round" not in page
+    assert "**Robin**" in md_path.read_text(encoding="utf-8")
+
+
+def test_the_journal_makes_a_printable_conversation_guide_for_each_reflection_written(complete, tmp_path):
+    """For a learner with no cohort: one page of guides, each holding the learner's own reflection, and a
+    link to it under each reflection in the journal."""
+    found = collect(complete)
+    _, html_path = found.write(tmp_path / "out")
+    guides = (tmp_path / "out" / "my-journal-conversation-guides.html").read_text(encoding="utf-8")
+    written = [r for r in found.reflections if r.answered]
+    assert written and all(f'id="{r.grade_id}"' in guides for r in written)
+    assert "Troika Consulting" in guides and "Answer to" in guides
+    assert html_path.read_text(encoding="utf-8").count("my-journal-conversation-guides.html#") == len(written)
