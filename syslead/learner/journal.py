@@ -44,6 +44,7 @@ HELP = "gather your reflections from the course notebooks in a folder into one M
 
 #: The name the journal's files get, before ".md" and ".html".
 NAME = "my-journal"
+SYSTEM = "my_system"  # the capstone's answer: the learner's own system, one relationship a line
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ class Copy:
     title: str
     reflections: list[Reflection]
     modified: float
+    system: str | None = None  # the capstone's table of relationships, as the learner typed it
+    drawing: tuple[str, str] | None = None  # (file name, alt text) of its drawing, once written
 
     @property
     def answered(self) -> int:
@@ -320,7 +323,42 @@ def read_copy(path: Path, data, course: tuple[Part, ...] | None = None) -> Copy 
         modified = path.stat().st_mtime
     except OSError:
         modified = 0.0
-    return Copy(part, path, title, found, modified)
+    return Copy(part, path, title, found, modified, _system_text(cells))
+
+
+def _system_text(cells: list) -> str | None:
+    """The capstone's table of relationships as the learner typed it (under ``# Your system (my_system)``)."""
+    from syslead.learner.checks import answer_text as typed
+    from syslead.learner.checks import marker_name
+
+    for cell in cells:
+        source = _text(cell.get("source"))
+        if cell.get("cell_type") == "code" and marker_name(source) == SYSTEM:
+            text = typed(source, SYSTEM)
+            return text if text and text.strip() else None
+    return None
+
+
+def _draw_systems(journal: Journal, out: Path, name: str) -> None:
+    """The capstone's drawing of the learner's system, as a PNG beside the journal (the reflections that
+    refer to it sit under it); a table that can't be drawn yet is left out without a word."""
+    from syslead.learner.capstone import draw_system, system_table
+
+    for copy in journal.copies.values():
+        if not copy or not copy.system:
+            continue
+        table = system_table(copy.system)
+        if table.empty:
+            continue
+        try:
+            chart = draw_system(table)
+        except Exception:  # noqa: BLE001 - a table the capstone's check would refuse: the journal still gets made
+            continue
+        file_name = f"{name}-my-system.png"
+        temporary = out / f".{file_name}.partial"
+        temporary.write_bytes(chart.png)
+        os.replace(temporary, out / file_name)
+        copy.drawing = (file_name, chart.alt)
 
 
 def _default_title(part: Part, gid: str) -> str:
@@ -573,6 +611,9 @@ def _markdown(journal: Journal) -> str:
             out += ["*Not found: this notebook was not in the folder, so its reflections are missing here.*", ""]
             continue
         out += [f"From `{_where(copy.path, journal.folder)}`, saved {_when(copy.modified)}.", ""]
+        if copy.drawing:
+            out += [f"![{copy.drawing[1]}]({copy.drawing[0]})", "",
+                    "*My system, drawn from the table I wrote in this notebook; the reflections below refer to it.*", ""]
         for r in copy.reflections:
             out += [f"### {r.title}", "", "#### The question", ""]
             out += [_quote_block(r.prompt) if r.prompt else "*The question is not in this copy of the notebook.*", ""]
@@ -680,6 +721,7 @@ def _write(journal: Journal, out: Path, name: str) -> tuple[Path, Path]:
     try:
         out.mkdir(parents=True, exist_ok=True)
         written = []
+        _draw_systems(journal, out, name)
         written_ones = [r for r in journal.reflections if r.answered]
         if written_ones:  # one printable page: a conversation guide for each reflection, to take to a colleague
             guides = f"{name}-conversation-guides.html"

@@ -168,6 +168,11 @@ def run_the_loop(hub: CourseHub, seen: dict) -> None:
         nb = json_of(hub.server(name, "GET", f"api/contents/{aid}/{aid}.ipynb"))["content"]
         seen["got"][name] = [c["metadata"]["syslead"]["reply"] for c in nb["cells"]
                              if "reply" in c.get("metadata", {}).get("syslead", {})]
+    # The journal, as each author makes it on their own server: the replies beside the reflection they answer.
+    seen["journal"] = {}
+    for name in SHARERS[:2]:
+        must(hub.as_unix_user(name, "bash", "-c", "cd ~ && syslead journal . --out journal"), f"{name} journal")
+        seen["journal"][name] = (hub.home(name) / "journal" / "my-journal.html").read_text(encoding="utf-8")
     other = SHARERS[1]
     seen["steal_replies"] = hub.as_unix_user(SHARERS[0], "bash", "-c",
                                              f"cat {outbound}/{NAME}-replies-{plan['codes'][other]}/*.ipynb")
@@ -218,6 +223,14 @@ def test_replies_go_back_to_their_authors_held_ones_never_and_nothing_twice(term
     assert "No new replies" in seen["returned_again"]
     assert "1 held replies were not sent." in seen["returned"]
     assert seen["steal_replies"].returncode != 0  # another author's replies cannot be read
+
+
+def test_each_authors_journal_keeps_the_replies_beside_their_reflection(term):
+    _, seen = term
+    for name, page in seen["journal"].items():
+        assert "Replies from my reflection circle" in page, name
+        assert page.count("saw the second tier") == len(seen["got"][name]), name
+        assert "conversation-guides.html#" in page
 
 
 def test_the_tutor_sees_who_shared_and_who_replied(term):

@@ -461,3 +461,27 @@ def test_the_journal_makes_a_printable_conversation_guide_for_each_reflection_wr
     assert written and all(f'id="{r.grade_id}"' in guides for r in written)
     assert "Troika Consulting" in guides and "Answer to" in guides
     assert html_path.read_text(encoding="utf-8").count("my-journal-conversation-guides.html#") == len(written)
+
+
+def test_the_capstones_drawing_goes_into_the_journal_beside_its_reflections(complete, tmp_path):
+    """The table a learner typed in the capstone is drawn as a picture beside the capstone's reflections,
+    with the drawing's alt text; the untouched table (header only) draws nothing."""
+    capstone = COURSE[-1]
+    path = complete / capstone.name / f"{capstone.name}.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "(my_system)" in c.source)
+    untouched = cell.source
+    found = collect(complete)
+    md_path, html_path = found.write(tmp_path / "before")
+    assert not (tmp_path / "before" / "my-journal-my-system.png").exists()
+    cell.source = untouched + ("Director | Head of early help | priorities | hierarchical\n"
+                               "Head of early help | Family support team | cases | hierarchical\n"
+                               "Health visitor -> Family support team: worries about a family, viral\n")
+    nbformat.write(nb, str(path))
+    found = collect(complete)
+    md_path, html_path = found.write(tmp_path / "after")
+    png = tmp_path / "after" / "my-journal-my-system.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    page = html_path.read_text(encoding="utf-8")
+    assert '<img src="my-journal-my-system.png" alt="' in page and "Health visitor" in page.split("my-journal-my-system.png")[1][:2000]
+    assert "![" in md_path.read_text(encoding="utf-8")
