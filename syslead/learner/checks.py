@@ -519,10 +519,10 @@ def _table_message(kind: str, text: object) -> str:
 
     table = capstone._same_names(capstone._as_table(text)[0])
     if kind == "system table":
-        return (f"✓ Your table is well-formed: {len(capstone.actors(table))} actors and {len(table)} "
+        return (f"Recorded: your table is well-formed, {len(capstone.actors(table))} actors and {len(table)} "
                 f"relationships. It counts when you submit the notebook.")
     counts = table["flow"].value_counts()
-    return (f"✓ You marked {counts['hierarchical']} relationships as hierarchical and {counts['viral']} as "
+    return (f"Recorded: you marked {counts['hierarchical']} relationships as hierarchical and {counts['viral']} as "
             f"viral. It counts when you submit the notebook.")
 
 
