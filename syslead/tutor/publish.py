@@ -250,7 +250,7 @@ def publish(out: str | Path, course: Course | None = None, *, self_paced: bool =
     index.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     write("index.ipynb", nbformat.writes(index) + "\n")
     write("_config.yml", _yaml(book_config(course, where)))
-    extra = [r for r in report.files if r.startswith("docs/")] + ["data/README.md"] * (out / "data" / "README.md").is_file()
+    extra = [r for r in report.files if r.startswith("docs/") and r.endswith(".md")] + ["data/README.md"] * (out / "data" / "README.md").is_file()
     write("_toc.yml", _yaml(book_toc(course, extra)))
     write(".gitignore", "_build/\n.ipynb_checkpoints/\n__pycache__/\n*.egg-info/\n.venv/\n")
     write(MARKER, json.dumps({"course": course.id, "syslead": __version__, "self_paced": bool(context["self_paced"]),
@@ -394,6 +394,18 @@ def _linked_files(out: Path, notebooks: list[str], root: Path) -> set[str]:
                     continue
                 if found.parts and found.parts[0] == "docs" and (root / found).is_file():
                     wanted.add(str(found))
+    # the pictures those pages show (docs/screenshots/...), so that a page is whole in the learners' copy
+    for page in [w for w in wanted if w.endswith(".md")]:
+        text = (root / page).read_text(encoding="utf-8")
+        for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text):
+            if "://" in target:
+                continue
+            try:
+                found = ((root / page).parent / target).resolve().relative_to(root)
+            except ValueError:
+                continue
+            if found.parts and found.parts[0] == "docs" and (root / found).is_file():
+                wanted.add(str(found))
     return wanted
 
 
