@@ -40,7 +40,7 @@ def test_the_working_copy_holds_the_notebooks_and_nothing_for_tutors_or_authors(
     for f in held:
         path = made.out / f
         if path.is_file():
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8", errors="replace")  # pictures too (docs/screenshots)
             assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text and "Mark scheme" not in text, f
     assert len(made.added) == len([f for f in held if f.endswith(".ipynb")])
 
