@@ -203,10 +203,15 @@ def record_time(src: str, dest: str, learner: str, log) -> dict:
 def _collect_class():
     from nbgrader.exchange.default.collect import ExchangeCollect
     from nbgrader.utils import ignore_patterns
+    from traitlets import Bool
 
     class SafeExchangeCollect(ExchangeCollect):
         """nbgrader's collect, but links, devices and FIFOs in a submission are never followed or copied:
         they are left out, with an error line that names the learner."""
+
+        record_submission_time = Bool(True, help=(
+            "Write the time the exchange recorded into the collected timestamp.txt (a learner cannot backdate "
+            "it). Off only for `syslead demo`, whose synthetic learners hand in at made-up times.")).tag(config=True)
 
         def do_copy(self, src, dest, log=None):
             learner = clean_text(os.path.basename(src).split("+")[0])
@@ -234,7 +239,8 @@ def _collect_class():
                 return set(nbgrader_ignore(directory, names)) | special
 
             copy_tree(src, dest, ignore=ignore)
-            record_time(src, dest, learner, self.log)
+            if self.record_submission_time:
+                record_time(src, dest, learner, self.log)
 
     return SafeExchangeCollect
 

@@ -378,6 +378,7 @@ def build(dest: Path, *, learners: int = 60, assignments: list[str] | None = Non
     (dest / "exchange").mkdir(exist_ok=True)
     (dest / "exchange").chmod(0o777)  # as nbgrader makes it: learners on a shared machine write into it
     config.CollectApp.check_owner = False  # every demo submission is written by this one user
+    config.SafeExchangeCollect.record_submission_time = False  # the demo's hand-in times are made up on purpose
     work = Path(tempfile.mkdtemp(prefix="syslead-demo-"))
     config.Exchange.cache = str(work / "cache")
     course = Course(dest, config)
