@@ -310,8 +310,7 @@ def exported(course: Path, out: str) -> None:
 
 def test_the_demo_cohort_as_the_guide_gives_it(tmp_path):
     env_dir = fresh_env(tmp_path / "env")
-    work = tmp_path / "work"
-    work.mkdir()
+    work = copy_course(tmp_path / "work")  # the guide's commands run from the course root
     for _, command in guide_commands():
         if command.startswith("syslead demo"):
             out = shell(command, work, env_dir, timeout=1800)
