@@ -54,4 +54,4 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # call is in the hub's grader config and in `syslead autograde`.
 from syslead.grading import pipeline  # noqa: E402
 
-pipeline.apply(c, here)
+pipeline.apply(c, here, install=True)

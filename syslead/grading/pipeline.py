@@ -79,9 +79,19 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-def apply(c, root: str | os.PathLike | None = None, *, sandbox: bool = True):
+def apply(c, root: str | os.PathLike | None = None, *, sandbox: bool = True, install: bool = False):
     """Set the course's grading pipeline on the nbgrader ``Config`` ``c`` (returned): the preprocessors, the
-    sandbox kernel (unless ``sandbox`` is False) and, when ``root`` has a course.yml, its late policy."""
+    sandbox kernel (unless ``sandbox`` is False) and, when ``root`` has a course.yml, its late policy. With
+    ``install`` (the course's nbgrader_config.py), the sandbox's kernelspec is installed into this Python's
+    prefix when Jupyter cannot find it, so that plain ``nbgrader validate`` and ``autograde`` work in a fresh
+    environment."""
+    if sandbox and install:
+        try:
+            from syslead.grading.sandbox import ensure_installed
+
+            ensure_installed()
+        except Exception:  # noqa: BLE001 - e.g. a prefix this account may not write: nbgrader then names the kernel
+            pass
     c.Autograde.sanitize_preprocessors = list(SANITIZE)
     c.Autograde.autograde_preprocessors = list(_autograde())
     c.GenerateFeedback.preprocessors = list(_feedback())

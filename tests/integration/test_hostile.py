@@ -509,7 +509,7 @@ def test_the_corpus_table_lists_every_case_and_the_docs_carry_it():
         assert f"`{case.id}`" in table
     assert table in (ROOT / "docs" / "grading-safely.md").read_text(), (
         "docs/grading-safely.md's table is stale: paste tests/fixtures/hostile.py's describe_cases() into it")
-    assert "pipeline.apply(c, here)" in (ROOT / "nbgrader_config.py").read_text()  # plain nbgrader: the pipeline
+    assert "pipeline.apply(c, here, install=True)" in (ROOT / "nbgrader_config.py").read_text()  # plain nbgrader: the pipeline
 
 
 def test_the_tutor_gets_the_report_from_the_command_line(graded):
