@@ -90,7 +90,7 @@ def assignments() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _environment_is_restored_after_each_test():
-    """No test leaks environment variables into the next (syslead.grading.sandbox.prepare_grading, for one, sets
+    """No test leaks environment variables into the next (syslead.grading.pipeline.prepare_grading, for one, sets
     the course root for the kernels it starts)."""
     saved = dict(os.environ)
     yield

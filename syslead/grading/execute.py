@@ -15,7 +15,7 @@ import os
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
-from syslead.grading.pipeline import LIMITS
+from syslead.grading.limits import LIMITS
 
 COUNTED = {"stream", "display_data", "update_display_data", "execute_result", "error"}
 CUT_NOTE = "[grader] the rest of this output was cut: it passed the limit of {mb:g} MB {per}."

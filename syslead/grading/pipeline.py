@@ -13,29 +13,14 @@ the hub's grader config (formgrader's *Autograde* button, deploy/jupyterhub/jupy
   (``syslead autograde --unsafe-no-sandbox``, ``apply(..., sandbox=False)``);
 - **the late policy**: course.yml's ``late_policy`` and ``extensions`` (:mod:`syslead.tutor.late`).
 
-Importing this module is cheap (no nbgrader): the sandbox's kernel imports :data:`LIMITS` from it.
+Importing this module is cheap (no nbgrader). The limits themselves are declared in :mod:`syslead.grading.limits`.
 """
 
 from __future__ import annotations
 
 import os
 
-KERNEL_NAME = "syslead-sandbox"
-
-#: The sandbox's limits, with their defaults. Each can be set in the kernelspec's sandbox.json (``syslead
-#: sandbox install --memory-mb ...``) or by SYSLEAD_SANDBOX_<NAME> in the grader's environment.
-LIMITS: dict[str, int] = {
-    "cpu_seconds": 300,  # CPU time of the kernel (all cells of one notebook)
-    "memory_mb": 4096,  # memory of the whole sandbox (cgroup or the grader's watch), and of each process
-    "processes": 128,  # processes and threads in the sandbox
-    "file_size_mb": 100,  # largest file it may write; also the largest submitted file copied in
-    "home_mb": 512,  # size of its home folder (the submission's copy), a tmpfs
-    "tmp_mb": 512,  # size of its private /tmp
-    "shm_mb": 16,  # size of its /dev/shm
-    "output_mb": 8,  # printed and displayed output kept per cell (counted by the grader too)
-    "notebook_output_mb": 32,  # output kept per notebook, counted by the grader
-    "wall_seconds": 900,  # wall-clock time of the whole kernel; then it is stopped
-}
+from syslead.grading.limits import KERNEL_NAME, LIMITS  # noqa: F401 - re-exported: the pipeline's kernel and limits
 
 #: Before a submission runs: nbgrader's own steps and syslead's repairs of tampered notebooks.
 SANITIZE: tuple[str, ...] = (
@@ -122,3 +107,21 @@ def _late_policy(c, root) -> None:
     c.ManifestLatePenalty.policy = dict(manifest.late_policy)
     c.ManifestLatePenalty.extensions = {k: dict(v) if isinstance(v, dict) else v
                                         for k, v in (manifest.extensions or {}).items()}
+
+
+def prepare_grading(config, root, sandbox: bool = True):
+    """Set an nbgrader Config (and this process's environment, which the provisioner reads) up for safe
+    autograding of the course at ``root``: :func:`apply`, after checking that the
+    sandbox can start here and that its kernel is installed (unless ``sandbox`` is False)."""
+    from syslead.grading.sandbox import ensure_installed, unavailable
+
+    if sandbox:
+        why = unavailable()
+        if why:
+            raise RuntimeError(why)
+        ensure_installed()
+        os.environ["SYSLEAD_COURSE_ROOT"] = str(root)
+        exchange = config.Exchange.get("root") if "Exchange" in config else None
+        if exchange:
+            os.environ["SYSLEAD_SANDBOX_WATCH"] = str(exchange)
+    return apply(config, root, sandbox=sandbox)

@@ -47,7 +47,7 @@ import time
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from syslead.grading.pipeline import KERNEL_NAME, LIMITS
+from syslead.grading.limits import KERNEL_NAME, LIMITS
 from syslead.walk import remove_tree, walk
 
 DISPLAY_NAME = "Python 3 (grading sandbox)"
@@ -744,24 +744,6 @@ def describe(settings: dict | None = None) -> list[tuple[str, str]]:
         ("output", f"{settings['output_mb']} MB per cell; the rest is cut with a note"),
         ("wall clock", f"{settings['wall_seconds']} s per notebook; then the kernel is stopped"),
     ]
-
-
-def prepare_grading(config, root, sandbox: bool = True):
-    """Set an nbgrader Config (and this process's environment, which the provisioner reads) up for safe
-    autograding of the course at ``root``: :func:`syslead.grading.pipeline.apply`, after checking that the
-    sandbox can start here and that its kernel is installed (unless ``sandbox`` is False)."""
-    from syslead.grading import pipeline
-
-    if sandbox:
-        why = unavailable()
-        if why:
-            raise RuntimeError(why)
-        ensure_installed()
-        os.environ["SYSLEAD_COURSE_ROOT"] = str(root)
-        exchange = config.Exchange.get("root") if "Exchange" in config else None
-        if exchange:
-            os.environ["SYSLEAD_SANDBOX_WATCH"] = str(exchange)
-    return pipeline.apply(config, root, sandbox=sandbox)
 
 
 # --- the `syslead sandbox` command -----------------------------------------------------------------------

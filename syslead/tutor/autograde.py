@@ -263,7 +263,7 @@ def _worker(conn, root: str, db_url: str, assignment: str, log_path: str, sandbo
         config.CourseDirectory.db_url = db_url
         # learners' code runs in the resource-limited kernel, with the repairs for tampered notebooks
         # (syslead.grading.pipeline, syslead.grading.sandbox; docs/grading-safely.md)
-        from syslead.grading.sandbox import prepare_grading
+        from syslead.grading.pipeline import prepare_grading
 
         config = prepare_grading(config, Path(root), sandbox=sandbox)
         course_id = NbGraderAPI(config=config).coursedir.course_id or "default_course"

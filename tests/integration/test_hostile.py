@@ -37,7 +37,7 @@ from conftest import ROOT, nbgrader, run
 from fixtures import hostile
 from tutorharness import WHO, Tutor
 
-from syslead.grading import report, sandbox
+from syslead.grading import pipeline, report, sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -525,14 +525,14 @@ def test_prepare_grading_sets_up_the_sandbox_and_the_repairs(graded, monkeypatch
     monkeypatch.delenv("SYSLEAD_SANDBOX_WATCH", raising=False)
     config = Config()
     config.Exchange.root = "/srv/nbgrader/exchange"
-    sandbox.prepare_grading(config, graded["course"])
+    pipeline.prepare_grading(config, graded["course"])
     assert config.Execute.kernel_name == sandbox.KERNEL_NAME
     assert "syslead.grading.repairs.RestoreDeletedChecks" in config.Autograde.sanitize_preprocessors
     assert os.environ["SYSLEAD_COURSE_ROOT"] == str(graded["course"])
     assert "/srv/nbgrader/exchange" in os.environ["SYSLEAD_SANDBOX_WATCH"]
     assert "syslead.grading.clean.SanitizeNotebook" in config.Autograde.autograde_preprocessors
     monkeypatch.delenv("SYSLEAD_COURSE_ROOT")
-    plain = sandbox.prepare_grading(Config(), graded["course"], sandbox=False)
+    plain = pipeline.prepare_grading(Config(), graded["course"], sandbox=False)
     assert plain.Execute.kernel_name == ""  # nbgrader's default kernel, only when asked for
 
 
