@@ -65,9 +65,13 @@ def course_map(course: Course, *, from_folder: str) -> str:
     if from_folder != str(Path(start.notebook).parent):
         rows.append(f"| 0 | {start.summary} | [`{start_ipynb}`]({up}{start_ipynb}) | {_minutes(start.minutes)} |")
     for number, a in enumerate(course.assignments, start=1):
-        target = f"release/{a.id}/{a.id}.ipynb"
-        time = _minutes(a.minutes) + (" in two sittings" if len(a.sittings) > 1 else "")
-        rows.append(f"| {number} | {a.reading} | [`{a.id}`]({up}{target}) | {time} |")
+        link = f"[`{a.id}`]({up}release/{a.id}/{a.id}.ipynb)"
+        if len(a.part_minutes) == 1:
+            rows.append(f"| {number} | {a.reading} | {link} | {_minutes(a.minutes)} |")
+            continue
+        first, second = a.part_minutes  # a notebook done in two parts: a row each, neither over 75 minutes
+        rows.append(f"| {number}a | {a.reading}; part 1, up to *{a.second_part}* | {link} | {_minutes(first)} |")
+        rows.append(f"| {number}b | {a.title}, part 2: from *{a.second_part}* to the end | {link} | {_minutes(second)} |")
     journal = course.journal
     journal_ipynb = str(Path(journal.notebook).with_suffix(".ipynb"))
     shown = journal_ipynb if not from_folder else Path(journal_ipynb).name
@@ -76,14 +80,15 @@ def course_map(course: Course, *, from_folder: str) -> str:
     return "\n".join(rows)
 
 
-def times_table(minutes: int, sections: list[tuple[str, int]] | None = None, second_sitting: str | None = None,
-                sittings: tuple[int, ...] = ()) -> str:
-    """The "Time." line and, for an assignment, a row per section (and where a second sitting starts)."""
+def times_table(minutes: int, sections: list[tuple[str, int]] | None = None, second_part: str | None = None,
+                part_minutes: tuple[int, ...] = ()) -> str:
+    """The "Time." line and, for an assignment, a row per section (and where its second part starts)."""
     if not sections:
         return f"**Time.** {_minutes(minutes)}."
-    if second_sitting and len(sittings) == 2:
-        head = (f"**Time.** About {_minutes(minutes)} in all, in two sittings: {_minutes(sittings[0])}, then "
-                f"{_minutes(sittings[1])} from *{second_sitting}*. Take a break between them.")
+    if second_part and len(part_minutes) == 2:
+        head = (f"**Time.** About {_minutes(minutes)} in all, in two parts: part 1 takes {_minutes(part_minutes[0])}, "
+                f"up to *{second_part}*; part 2 takes {_minutes(part_minutes[1])}, from *{second_part}* to the end. "
+                "Take a break between them: your work is saved.")
     else:
         head = f"**Time.** About {_minutes(minutes)} in all:"
     rows = [head, "", "| section | minutes |", "|---|---|"]
@@ -92,11 +97,11 @@ def times_table(minutes: int, sections: list[tuple[str, int]] | None = None, sec
 
 
 def assignment_times(a) -> str:
-    """An assignment's table of times: the opening, each section, and where a second sitting starts."""
+    """An assignment's table of times: the opening, each section, and where its second part starts."""
     sections = [(s.title, s.minutes) for s in a.sections]
     if a.opening:
         sections.insert(0, ("Before the first section: objectives, how to use this notebook", a.opening))
-    return times_table(a.minutes, sections, a.second_sitting, a.sittings)
+    return times_table(a.minutes, sections, a.second_part, a.part_minutes)
 
 
 def _block(markers: tuple[str, str], body: str) -> str:

@@ -79,18 +79,18 @@ class Assignment:
     due: _dt.datetime | None = None
     lms: dict[str, str] = field(default_factory=dict)
     opening: int = 0  # minutes for the text before the first '## ' heading (title, objectives, how to use it)
-    second_sitting: str | None = None  # the section a second sitting starts at, for a notebook done in two
+    second_part: str | None = None  # the section that starts the second part, for a notebook done in two parts
 
     @property
     def minutes(self) -> int:
         return self.opening + sum(s.minutes for s in self.sections)
 
     @property
-    def sittings(self) -> tuple[int, ...]:
-        """The minutes of each sitting: one, or two when the notebook is done in two (second_sitting)."""
-        if not self.second_sitting:
+    def part_minutes(self) -> tuple[int, ...]:
+        """The minutes of each part: one, or two when the notebook is done in two parts (second_part)."""
+        if not self.second_part:
             return (self.minutes,)
-        at = [s.title for s in self.sections].index(self.second_sitting)
+        at = [s.title for s in self.sections].index(self.second_part)
         first = self.opening + sum(s.minutes for s in self.sections[:at])
         return (first, self.minutes - first)
 
@@ -377,10 +377,10 @@ def _check(p: Path, data: object) -> Course:
             w.fail(entry, "'lms' should map names to ids", "write it like  lms: {canvas_assignment_id: '123'}")
         opening = (_minutes(w, {"minutes": a["opening_minutes"]}, f"{entry}, opening_minutes")
                    if "opening_minutes" in a else 0)
-        second = a.get("second_sitting")
+        second = a.get("second_part")
         if second is not None and second not in [sec.title for sec in sections[1:]]:
-            w.fail(entry, f"second_sitting {second!r} is not one of its sections after the first",
-                   "give the title of the section where the second sitting starts")
+            w.fail(entry, f"second_part {second!r} is not one of its sections after the first",
+                   "give the title of the section where the second part starts")
         assignments.append(Assignment(
             aid, _need(w, a, "title", entry, str, "give the notebook's title"),
             _need(w, a, "reading", entry, str, "give the reading's citation for the course map"),

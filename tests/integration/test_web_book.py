@@ -158,7 +158,9 @@ def test_the_front_page_has_the_course_map_and_the_times(book):
     for a in course.assignments:
         assert a.title in text
         assert f'href="release/{a.id}/{a.id}.html"' in text
-        assert f"{a.minutes} minutes" in text
+        assert f"{a.minutes} minutes" in text  # the section table's total
+        for minutes in a.part_minutes:  # and the course map's rows: a notebook in two parts has one for each
+            assert f"{minutes} minutes" in text
         for s in a.sections:
             assert s.title in text
     assert (book / "search.html").is_file() and (book / "searchindex.js").stat().st_size > 10_000

@@ -161,14 +161,17 @@ def test_the_course_map_and_every_table_of_times_come_from_the_manifest():
 def test_the_tables_say_what_the_manifest_says():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for number, a in enumerate(COURSE.assignments, start=1):
-        time = f"{a.minutes} minutes" + (" in two sittings" if a.second_sitting else "")
-        row = f"| {number} | {a.reading} | [`{a.id}`](release/{a.id}/{a.id}.ipynb) | {time} |"
-        assert row in readme
+        link = f"[`{a.id}`](release/{a.id}/{a.id}.ipynb)"
         text = (ROOT / a.notebook).read_text(encoding="utf-8")
         assert f"**Time.** About {a.minutes} minutes in all" in text
-        if a.second_sitting:
-            first, second = a.sittings
-            assert f"in two sittings: {first} minutes, then {second} minutes from *{a.second_sitting}*" in text
+        if a.second_part:  # two parts: a row each in the course map, and the notebook says where part 2 starts
+            first, second = a.part_minutes
+            assert f"| {number}a | {a.reading}; part 1, up to *{a.second_part}* | {link} | {first} minutes |" in readme
+            assert f"| {number}b | {a.title}, part 2: from *{a.second_part}* to the end | {link} | {second} minutes |" in readme
+            assert (f"in two parts: part 1 takes {first} minutes, up to *{a.second_part}*; part 2 takes {second} minutes, "
+                    f"from *{a.second_part}* to the end") in text
+        else:
+            assert f"| {number} | {a.reading} | {link} | {a.minutes} minutes |" in readme
         for s in a.sections:
             assert f"| {s.title} | {s.minutes or 'optional, not counted'} |" in text
     assert f"| {COURSE.start_page.minutes} minutes |" in readme

@@ -1,4 +1,4 @@
-"""Honest times: the minutes course.yml states are at least what the notebooks' text needs, and no sitting runs
+"""Honest times: the minutes course.yml states are at least what the notebooks' text needs, and no part runs
 over 75 minutes.
 
 scripts/course_times.py works the minutes out from the text every time (150 words a minute for prose, the
@@ -32,10 +32,10 @@ IDS = [a.id for a in COURSE.assignments]
 
 
 @pytest.mark.parametrize("assignment", COURSE.assignments, ids=IDS)
-def test_no_sitting_runs_over_75_minutes(assignment):
-    for n, minutes in enumerate(assignment.sittings, 1):
-        assert minutes <= LONGEST, (f"{assignment.id}, sitting {n}, takes {minutes} minutes: cut it, move material "
-                                    f"to 'If you want more', or split it into two sittings (second_sitting)")
+def test_no_part_runs_over_75_minutes(assignment):
+    for n, minutes in enumerate(assignment.part_minutes, 1):
+        assert minutes <= LONGEST, (f"{assignment.id}, part {n}, takes {minutes} minutes: cut it, move material "
+                                    f"to 'If you want more', or split it into two parts (second_part)")
 
 
 @pytest.mark.parametrize("assignment", COURSE.assignments, ids=IDS)
@@ -45,15 +45,15 @@ def test_the_manifest_states_at_least_what_the_text_needs(assignment):
 
 
 @pytest.mark.parametrize("assignment", COURSE.assignments, ids=IDS)
-def test_each_sitting_of_the_text_fits_in_75_minutes(assignment):
-    """The computation itself, not only the claim: the text of each sitting needs at most 75 minutes."""
+def test_each_part_of_the_text_fits_in_75_minutes(assignment):
+    """The computation itself, not only the claim: the text of each part needs at most 75 minutes."""
     wpm = COURSE.words_per_minute
     parts = course_times.parts(assignment, COURSE.root)
     titles = [p.title for p in parts]
-    cut = titles.index(assignment.second_sitting) if assignment.second_sitting else len(parts)
-    for sitting in (parts[:cut], parts[cut:]):
-        if sitting:
-            assert sum(p.exact(wpm) for p in sitting) <= LONGEST, [p.title for p in sitting]
+    cut = titles.index(assignment.second_part) if assignment.second_part else len(parts)
+    for part in (parts[:cut], parts[cut:]):
+        if part:
+            assert sum(p.exact(wpm) for p in part) <= LONGEST, [p.title for p in part]
 
 
 def test_every_section_and_the_opening_are_counted():

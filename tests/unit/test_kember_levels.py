@@ -137,3 +137,37 @@ def test_the_start_page_links_the_examples():
 def test_every_mark_scheme_links_the_examples(path):
     for grade_id, text in mark_schemes(path):
         assert "(../../docs/reflection-examples.md)" in text, f"{path.name}, {grade_id}: link the example reflections"
+
+
+# The "Here:" line under each level says what that level looks like in this reflection. Kember's level 2
+# (understanding) uses the ideas correctly but leaves them as theory: a level-2 line that credited applying
+# the ideas to the learner's own case would give 2 points for what the descriptors call level 3.
+OWN_CASE = re.compile(r"\b(own|their (service|system|table|moment|case|work|change|practice)|the episode)\b")
+LEFT_AS_THEORY = re.compile(r"\b(not|without|rather than|no)\b")
+
+
+def here_lines(text: str, level: dict) -> list[str]:
+    head = re.escape(f"**{level['points']}, {level['name']}**")
+    return re.findall(head + r".*?\*Here:\*\s*(.*?)(?=\s*- \*\*\d|$)", text)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
+def test_a_level_2_line_never_credits_the_learners_own_case(path):
+    understanding = next(level for level in LEVELS if level["name"] == "understanding")
+    for grade_id, text in mark_schemes(path):
+        lines = here_lines(text, understanding)
+        assert len(lines) == 1, f"{path.name}, {grade_id}: no '*Here:*' line under the understanding level"
+        credited, _, missing = lines[0].partition(" but ")
+        where = f"{path.name}, {grade_id}: the level-2 line"
+        assert missing, f"{where} should say, after 'but', what keeps it at understanding: {lines[0]!r}"
+        assert not OWN_CASE.search(credited), (f"{where} credits the learner's own case, which is level 3 "
+                                              f"(reflection): {credited!r}")
+        assert LEFT_AS_THEORY.search(missing), f"{where} should say what is not done with the ideas: {missing!r}"
+
+
+def test_the_level_2_check_catches_a_line_that_credits_the_own_case():
+    understanding = next(level for level in LEVELS if level["name"] == "understanding")
+    bad = (f"- **2, understanding** ({understanding['descriptor']}). *Here:* applies Grint's kinds to their own "
+           "moment, but briefly. - **3, reflection** (...)")
+    credited, _, missing = here_lines(one_line(bad), understanding)[0].partition(" but ")
+    assert OWN_CASE.search(credited) and not LEFT_AS_THEORY.search(missing)
