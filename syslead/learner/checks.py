@@ -517,13 +517,7 @@ def _plain(answer: object) -> str:
 def _table_message(kind: str, text: object) -> str:
     from syslead.learner import capstone
 
-    table = capstone._same_names(capstone._as_table(text)[0])
-    if kind == "system table":
-        return (f"Recorded: your table is well-formed, {len(capstone.actors(table))} actors and {len(table)} "
-                f"relationships. It counts when you submit the notebook.")
-    counts = table["flow"].value_counts()
-    return (f"Recorded: you marked {counts['hierarchical']} relationships as hierarchical and {counts['viral']} as "
-            f"viral. It counts when you submit the notebook.")
+    return capstone.table_recorded(text) if kind == "system table" else capstone.flows_recorded(text)
 
 
 def expect(answer: object = None, *, why: str = "", hint: str = "", within: float = 0) -> None:
