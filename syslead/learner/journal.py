@@ -32,6 +32,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 from syslead.course import Course, delimiters, load_course
@@ -487,16 +488,70 @@ def _day(timestamp: float) -> str:
 
 
 # nbgrader's feedback page (generate_feedback, then fetch_feedback puts it beside the learner's work) lists
-# each graded cell with its score, and each answer's comment in a box of its own.
-_SCORE = re.compile(r'<a href="#([^"]+)">[^<]*</a>\s*\(Score:\s*([\d.]+)\s*/\s*([\d.]+)\)')
-_COMMENT = re.compile(r'<a name="comment-([^"]+)"></a>(.*?)(?=<a name="comment-|\Z)', re.S)
-_COMMENT_TEXT = re.compile(r'<div class="panel-footer">\s*<div>\s*<b>Comments:</b>(.*?)</div>\s*</div>', re.S)
+# each graded cell as a link followed by "(Score: 1.0 / 1.0)", and each answer's comment in the footer of a
+# panel that starts at <a name="comment-ID">. Read with the standard library's HTML parser, not patterns.
+_BLOCKS = {"p", "br", "li", "div", "ul", "ol", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr"}
+_SCORE = re.compile(r"\s*\(Score:\s*([\d.]+)\s*/\s*([\d.]+)\)")
 
 
-def _plain(fragment: str) -> str:
-    import html
+class _FeedbackPage(HTMLParser):
+    """The scores and comments on one nbgrader feedback page: ``scores`` (grade id -> (given, possible)) and
+    ``comments`` (grade id -> the comment in plain words)."""
 
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.scores: dict[str, tuple[float, float]] = {}
+        self.comments: dict[str, str] = {}
+        self._link: str | None = None  # the grade id of the link that just closed, whose score may follow
+        self._href: str | None = None
+        self._answer: str | None = None  # the answer whose panel we are in
+        self._footer = 0  # depth of <div> inside that panel's footer (0: not in it)
+        self._text: list[str] | None = None  # the comment's words, after "Comments:"
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._link = None
+        if self._text is not None and tag in _BLOCKS:
+            self._text.append(" ")  # paragraphs and lines of a comment stay apart; inline tags join
+        if tag == "a":
+            href, name = attrs.get("href") or "", attrs.get("name") or ""
+            self._href = href[1:] if href.startswith("#") else None
+            if name.startswith("comment-"):
+                self._close_comment()
+                self._answer = name[len("comment-"):]
+        elif tag == "div":
+            if self._footer:
+                self._footer += 1
+            elif self._answer and "panel-footer" in (attrs.get("class") or "").split():
+                self._footer = 1
+
+    def handle_endtag(self, tag):
+        if self._text is not None and tag in _BLOCKS:
+            self._text.append(" ")
+        if tag == "a":
+            self._link, self._href = self._href, None
+        elif tag == "div" and self._footer:
+            self._footer -= 1
+            if not self._footer:
+                self._close_comment()
+
+    def handle_data(self, data):
+        if self._link:
+            found = _SCORE.match(data)
+            if found:
+                self.scores[self._link] = (float(found.group(1)), float(found.group(2)))
+            self._link = None
+        if self._footer:
+            if self._text is not None:
+                self._text.append(data)
+            elif data.strip() == "Comments:":
+                self._text = []
+
+    def _close_comment(self):
+        words = " ".join("".join(self._text or []).split())
+        if self._answer and words:
+            self.comments[self._answer] = words
+        self._answer, self._footer, self._text = None, 0, None
 
 
 def returned_marks(folder: Path, name: str) -> dict[str, tuple[tuple[float, float], str | None]]:
@@ -511,15 +566,12 @@ def returned_marks(folder: Path, name: str) -> dict[str, tuple[tuple[float, floa
             text = page.read_text(encoding="utf-8", errors="replace")[:MAX_BYTES]
         except OSError:
             continue
-        scores = {gid: (float(a), float(b)) for gid, a, b in _SCORE.findall(text)}
-        if not scores:
+        page_read = _FeedbackPage()
+        page_read.feed(text)
+        page_read.close()
+        if not page_read.scores:
             continue  # not a feedback page
-        comments = {}
-        for gid, block in _COMMENT.findall(text):
-            box = _COMMENT_TEXT.search(block)
-            if box and _plain(box.group(1)):
-                comments[gid] = _plain(box.group(1))
-        return {gid: (mark, comments.get(gid)) for gid, mark in scores.items()}
+        return {gid: (mark, page_read.comments.get(gid)) for gid, mark in page_read.scores.items()}
     return found
 
 

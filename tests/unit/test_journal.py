@@ -391,7 +391,7 @@ FEEDBACK_PAGE = """<html><body><div id="toc"><ol>
 <span class="nbgrader-label">Student&#39;s answer</span></div>
 <div class="panel-footer">
   <div>
-    <b>Comments:</b> <p>Good use of the model &amp; your own team; say what you would <em>change</em>.</p>
+    <b>Comments:</b> <p>Good use of the model &amp; your own team; say what you would <em>change</em>.</p><p>Well done.</p>
   </div>
 </div>
 </body></html>"""
@@ -417,7 +417,7 @@ def test_does_the_journal_show_a_tutors_returned_mark_and_comment(complete):
     found = collect(complete)
     (r,) = [r for r in found.copies[part.name].reflections if r.grade_id == gid]
     assert r.mark == (3.0, 4.0) and r.mark_words == "3 of 4 points"
-    assert r.tutor_comment == "Good use of the model & your own team; say what you would change ."
+    assert r.tutor_comment == "Good use of the model & your own team; say what you would change. Well done."
     assert "1 marked by a tutor, 3 of 4 points" in " ".join(found.evidence)
     md, page_html = found.markdown(), found.html()
     assert "#### My tutor's mark" in md and "3 of 4 points" in md and "Good use of the model" in md
