@@ -25,6 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -274,3 +275,32 @@ def json_of(reply: requests.Response) -> dict | list:
     if reply.status_code >= 400:
         raise HubError(f"{reply.request.method} {reply.url}: {reply.status_code}\n{reply.text[:2000]}")
     return json.loads(reply.text)
+
+
+def ok(reply: requests.Response) -> dict | list:
+    """The JSON of a reply from nbgrader's handlers, which report failure as success: false."""
+    data = json_of(reply)
+    if isinstance(data, dict) and data.get("success") is False:
+        raise HubError(f"{reply.request.method} {reply.url} failed:\n{json.dumps(data, indent=1)[:3000]}")
+    return data
+
+
+@contextmanager
+def term_on_a_hub(tag: str, learners: tuple[str, ...], tutors: tuple[str, ...], run, *, log_chars: int = 8000):
+    """A hub whose term ``run(hub, seen)`` has been played once, for a module's tests to check: yields
+    ``(hub, seen)``. Skips without root (CI runs as root), fails when the hub's environment is missing, and
+    prints the end of the hub's log when the term fails."""
+    import pytest
+
+    if needs_root():
+        pytest.skip(needs_root())  # a developer can run it with sudo
+    if missing_requirements():
+        pytest.fail(missing_requirements())
+    seen: dict = {}
+    with CourseHub(tag=tag, learners=learners, tutors=tutors) as hub:
+        try:
+            run(hub, seen)
+        except BaseException:
+            print(hub.log()[-log_chars:])
+            raise
+        yield hub, seen

@@ -26,7 +26,7 @@ import time
 import nbformat
 import pytest
 from conftest import ROOT
-from hubharness import COURSE, CourseHub, json_of, missing_requirements, needs_root
+from hubharness import COURSE, CourseHub, json_of, ok, term_on_a_hub
 
 pytestmark = pytest.mark.slow
 
@@ -92,14 +92,6 @@ def answered(nb: dict, answers: dict[str, str], reflection: str | None) -> dict:
     return nb
 
 
-def ok(reply) -> dict | list:
-    """The JSON of a reply from nbgrader's handlers, which report failure as success: false."""
-    data = json_of(reply)
-    if isinstance(data, dict) and data.get("success") is False:
-        raise AssertionError(f"{reply.request.method} {reply.url} failed:\n{json.dumps(data, indent=1)[:3000]}")
-    return data
-
-
 def learner_action(hub: CourseHub, name: str, action: str):
     return ok(hub.server(name, "POST", f"assignments/{action}", data={"course_id": COURSE, "assignment_id": NAME}))
 
@@ -107,18 +99,8 @@ def learner_action(hub: CourseHub, name: str, action: str):
 @pytest.fixture(scope="module")
 def cohort():
     """Run the whole term once; the tests below check what happened."""
-    if needs_root():
-        pytest.skip(needs_root())  # CI runs as root; a developer can run it with sudo
-    if missing_requirements():
-        pytest.fail(missing_requirements())
-    seen: dict = {}
-    with CourseHub(tag=TAG, learners=("ada", "bo", "cy"), tutors=("tutor",)) as hub:
-        try:
-            run_the_term(hub, seen)
-        except BaseException:
-            print(hub.log()[-8000:])
-            raise
-        yield hub, seen
+    with term_on_a_hub(TAG, ("ada", "bo", "cy"), ("tutor",), run_the_term) as term:
+        yield term
 
 
 def run_the_term(hub: CourseHub, seen: dict) -> None:

@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hubharness import COURSE, RUNUSER, CourseHub, json_of, missing_requirements, needs_root
+from hubharness import COURSE, RUNUSER, CourseHub, json_of, ok, term_on_a_hub
 
 from syslead.learner.sharing import OPT_IN_TEXT, opt_in_cell
 
@@ -66,27 +66,10 @@ def reply_as(learner: str):
     return change
 
 
-def ok(reply) -> dict | list:
-    data = json_of(reply)
-    if isinstance(data, dict) and data.get("success") is False:
-        raise AssertionError(f"{reply.url} failed: {json.dumps(data)[:3000]}")
-    return data
-
-
 @pytest.fixture(scope="module")
 def term():
-    if needs_root():
-        pytest.skip(needs_root())
-    if missing_requirements():
-        pytest.fail(missing_requirements())
-    seen: dict = {}
-    with CourseHub(tag=TAG, learners=PEOPLE, tutors=("tutor",)) as hub:
-        try:
-            run_the_loop(hub, seen)
-        except BaseException:
-            print(hub.log()[-4000:])
-            raise
-        yield hub, seen
+    with term_on_a_hub(TAG, PEOPLE, ("tutor",), run_the_loop, log_chars=4000) as played:
+        yield played
 
 
 def formgrader_environment(hub: CourseHub) -> dict[str, str]:
