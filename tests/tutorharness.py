@@ -1,5 +1,8 @@
 """Run grading as a tutor who is not root: a real Unix account, created for the test (as the hub tests do),
-with a Python environment that account can read, then commands run as it with runuser.
+with a Python environment that account can read, then commands run as it with runuser. When the checkout or
+this environment's packages sit behind a folder other users cannot enter (a ``mktemp -d`` folder, a venv under
+``/root``), the harness opens the way to that one account with ACL entries (:func:`grant`), and takes them
+back at the end, so the tutor's half of the security tests runs instead of skipping.
 
 When the tests themselves do not run as root, "the tutor" is simply the current user.
 """
@@ -23,13 +26,29 @@ AS_ROOT = os.geteuid() == 0
 WHO = ["root", "tutor"] if AS_ROOT else ["tutor"]
 
 
-def _readable_by_others(path: Path) -> bool:
-    path = path.resolve()
-    for part in [path, *path.parents]:
-        mode = part.stat().st_mode
-        if not mode & 0o001:
-            return False
-    return True
+def grant(name: str, *paths: Path) -> list[Path]:
+    """Let the account ``name`` read each of ``paths`` even when a folder on the way shuts other users out (a
+    checkout in a ``mktemp -d`` folder, a venv under ``/root``): an ACL entry for that account alone on each
+    such folder, ``rx`` on a path itself and ``x`` on the folders above it. Nothing is copied and no one else
+    gains access. Returns the folders changed, for :func:`revoke`."""
+    need: dict[Path, str] = {}
+    for path in paths:
+        path = path.resolve()
+        for part in [path, *path.parents]:
+            mode = part.stat().st_mode
+            if part == path and (mode & 0o005) != 0o005:
+                need[part] = "rx"
+            elif part != path and not mode & 0o001:
+                need.setdefault(part, "x")  # rx, when the folder is also one of the paths, is kept
+    for part, perms in need.items():
+        subprocess.run(["setfacl", "-m", f"u:{name}:{perms}", str(part)], check=True, capture_output=True, text=True)
+    return list(need)
+
+
+def revoke(name: str, changed: list[Path]) -> None:
+    """Take back what :func:`grant` gave (before the account is removed: an ACL outlives its account's name)."""
+    for part in changed:
+        subprocess.run(["setfacl", "-x", f"u:{name}", str(part)], capture_output=True)
 
 
 class Tutor:
@@ -48,6 +67,14 @@ class Tutor:
         except KeyError:
             subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", NAME], check=True, capture_output=True)
         self.uid = pwd.getpwnam(NAME).pw_uid
+        # the checkout and this environment's packages, readable by the tutor wherever they are
+        self.granted: list[Path] = []
+        self.grant_error = None
+        try:
+            self.granted = grant(NAME, ROOT, Path(sysconfig.get_paths()["purelib"]))
+        except (OSError, subprocess.CalledProcessError) as error:  # no setfacl, or a file system without ACLs
+            self.grant_error = ("the checkout or its Python packages are not readable by other users, and setfacl "
+                                f"could not open them to the tutor account ({getattr(error, 'stderr', '') or error})")
         # a Python the tutor can run: the system's, with this environment's packages and this checkout
         venv = self.base / "venv"
         base_python = "/usr/bin/python3"
@@ -59,9 +86,20 @@ class Tutor:
         self.folder(self.base / "work")
 
     def problem(self) -> str | None:
-        if AS_ROOT and not all(_readable_by_others(p) for p in (ROOT, Path(sysconfig.get_paths()["purelib"]))):
-            return "the checkout or its Python packages are not readable by other users, so a tutor account cannot use them"
-        return None
+        """Why the tutor account cannot grade with this checkout (None: it can). Asked of the account itself,
+        once: it imports the grading code and nbgrader with its own Python."""
+        if not AS_ROOT:
+            return None
+        if getattr(self, "_problem", False) is not False:
+            return self._problem
+        self._problem = self.grant_error
+        if self._problem is None:
+            proc = self.run(str(self.python), "-c", "import syslead.grading.sandbox, nbgrader, nbclient, ipykernel",
+                            timeout=300)
+            if proc.returncode != 0:
+                last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+                self._problem = f"the tutor account cannot import the grading code with {self.python} ({last})"
+        return self._problem
 
     def folder(self, path: Path) -> Path:
         """``path`` (made if missing) and everything in it, owned by the tutor."""
@@ -82,6 +120,7 @@ class Tutor:
 
         remove_tree(self.base)  # iterative: a corpus case nests folders 1,100 deep, which shutil.rmtree cannot remove
         if AS_ROOT:
+            revoke(NAME, getattr(self, "granted", []))
             subprocess.run(["pkill", "-KILL", "-u", NAME], capture_output=True)
             subprocess.run(["userdel", "--remove", NAME], capture_output=True)
 

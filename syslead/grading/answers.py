@@ -1,8 +1,11 @@
 """Quick questions graded from plain values, in the grader's own process (never by the learner's code).
 
-:class:`PlainAnswers` is an nbgrader preprocessor. It runs in ``nbgrader autograde`` after the learner's
-notebook has been executed and before ``SaveAutoGrades`` (see ``nbgrader_config.py``). For each graded
-check cell it
+This module reads and marks quick questions; the nbgrader preprocessors that use it each have a module of
+their own: :class:`~syslead.grading.plain_answers.PlainAnswers`,
+:class:`~syslead.grading.answer_comments.AnswerComments` and :class:`~syslead.grading.named_stubs.NamedStubs`
+(the course's pipeline, :mod:`syslead.grading.pipeline`, lists them). PlainAnswers runs in
+``nbgrader autograde`` after the learner's notebook has been executed and before ``SaveAutoGrades``. For each
+graded check cell it
 
 1. takes the check cell's source from the gradebook (what ``generate_assignment`` stored from
    ``source/``, hidden block included), and reads with ``ast``, never running it, the answer's variable
@@ -29,7 +32,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import html
 import re
 from dataclasses import dataclass
 
@@ -48,49 +50,6 @@ from syslead.learner.checks import (
     name_error_sentence,
     quoted,
     table_problem,
-)
-
-#: nbgrader's autograde pipeline (nbgrader 0.9's default) with PlainAnswers before SaveAutoGrades and
-#: AnswerComments after it.
-AUTOGRADE_PREPROCESSORS: tuple[str, ...] = (
-    "nbgrader.preprocessors.Execute",
-    "syslead.grading.clean.SanitizeNotebook",  # learner HTML and script made safe before anything shows it
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "syslead.grading.answers.PlainAnswers",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "syslead.grading.answers.AnswerComments",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-)
-
-#: nbgrader's feedback pipeline with its own ClearHiddenTests and ClearMarkScheme (nbgrader #917), and
-#: syslead's LateNotice (syslead/tutor/late.py), which opens a late submission's feedback with its penalty.
-FEEDBACK_PREPROCESSORS: tuple[str, ...] = (
-    "nbgrader.preprocessors.GetGrades",
-    "syslead.tutor.late.LateNotice",  # a late submission's feedback states the deadline, rule and penalty
-    "nbgrader.preprocessors.ClearHiddenTests",
-    "nbgrader.preprocessors.ClearMarkScheme",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-)
-
-#: nbgrader's generate_assignment pipeline (nbgrader 0.9's default) with NamedStubs after ClearSolutions,
-#: before the checksums: each emptied reflection names its question, so Validate says which is missing.
-GENERATE_PREPROCESSORS: tuple[str, ...] = (
-    "nbgrader.preprocessors.IncludeHeaderFooter",
-    "nbgrader.preprocessors.InstantiateTests",
-    "nbgrader.preprocessors.LockCells",
-    "nbgrader.preprocessors.ClearSolutions",
-    "syslead.grading.answers.NamedStubs",
-    "nbgrader.preprocessors.ClearOutput",
-    "nbgrader.preprocessors.CheckCellMetadata",
-    "nbgrader.preprocessors.ComputeChecksums",
-    "nbgrader.preprocessors.SaveCells",
-    "nbgrader.preprocessors.ClearHiddenTests",
-    "nbgrader.preprocessors.ClearMarkScheme",
-    "nbgrader.preprocessors.ComputeChecksums",
-    "nbgrader.preprocessors.CheckCellMetadata",
 )
 
 
@@ -210,11 +169,11 @@ def grade(question: QuickQuestion, answer_source: str | None) -> Verdict:
     return Verdict(False, f"✗ Not right: {said}; the answer is {question.answer!r}.{why}")
 
 
-def _is(cell: NotebookNode, key: str) -> bool:
+def is_marked(cell: NotebookNode, key: str) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get(key))
 
 
-def _answer_cell(cells: list[NotebookNode], index: int, name: str) -> NotebookNode | None:
+def answer_cell(cells: list[NotebookNode], index: int, name: str) -> NotebookNode | None:
     """The answer cell of the check at ``index``: the nearest code cell above it that assigns ``name``
     (as in Run All, the value the learner's kernel had), else the nearest solution cell above it."""
     above = [c for c in cells[:index] if c.cell_type == "code"]
@@ -222,113 +181,19 @@ def _answer_cell(cells: list[NotebookNode], index: int, name: str) -> NotebookNo
         if binds_at_top(cell.source, name):
             return cell
     for cell in reversed(above):
-        if _is(cell, "solution") and not _is(cell, "grade"):
+        if is_marked(cell, "solution") and not is_marked(cell, "grade"):
             return cell
-    if above and not any(_is(c, "solution") for c in above):  # nbgrader's metadata stripped: the cell above
+    if above and not any(is_marked(c, "solution") for c in above):  # nbgrader's metadata stripped: the cell above
         return above[-1]
     return None
 
 
-def _stream(text: str) -> NotebookNode:
+def stream_output(text: str) -> NotebookNode:
     return nbformat.v4.new_output("stream", name="stdout", text=text + "\n")
 
 
-def _error(text: str) -> NotebookNode:
+def error_output(text: str) -> NotebookNode:
     return nbformat.v4.new_output("error", ename="NotYet", evalue=text.removeprefix("✗ "), traceback=[text])
-
-
-def _preprocessor_class():
-    from nbgrader.preprocessors import NbGraderPreprocessor
-
-    class PlainAnswers(NbGraderPreprocessor):
-        """Set each quick question's check-cell outcome from the plain-value comparison (see module)."""
-
-        def _trusted_sources(self, resources) -> dict[str, str]:
-            info = resources.get("nbgrader", {}) if resources else {}
-            if not info.get("db_url"):
-                return {}
-            from nbgrader.api import Gradebook, MissingEntry
-
-            found = {}
-            with Gradebook(info["db_url"]) as gb:
-                try:
-                    notebook = gb.find_notebook(info["notebook"], info["assignment"])
-                except MissingEntry:
-                    return {}
-                for cell in notebook.source_cells:
-                    found[cell.name] = cell.source
-            return found
-
-        def preprocess(self, nb, resources):
-            trusted = self._trusted_sources(resources)
-            cells = nb.cells
-            for index, cell in enumerate(cells):
-                if cell.cell_type != "code" or not _is(cell, "grade") or _is(cell, "solution"):
-                    continue
-                grade_id = cell.metadata["nbgrader"].get("grade_id", "")
-                source = trusted.get(grade_id)
-                if source is None and not trusted:
-                    source = cell.source  # no gradebook (a trusted notebook given directly)
-                if source is None:
-                    cell.outputs = [_error("✗ Not marked: this check cell is not in the course's gradebook.")]
-                    continue
-                try:
-                    question = read_check(source)
-                except NotAQuickQuestion as error:
-                    self.log.warning("Check cell %s cannot be read by the grader (%s): scored 0.", grade_id, error)
-                    cell.outputs = [_error(f"✗ Not marked: this check cell is not a quick question the grader "
-                                           f"can read ({error}); tell your tutor.")]
-                    continue
-                answer = _answer_cell(cells, index, question.name)
-                try:
-                    verdict = grade(question, answer.source if answer is not None else None)
-                except Exception as error:  # never let one odd answer stop the grading of the rest
-                    self.log.warning("Check cell %s: the answer could not be read (%r): scored 0.", grade_id, error)
-                    verdict = Verdict(False, "✗ Not marked: the answer cell could not be read; keep only its "
-                                             "line with your answer.")
-                cell.outputs = [_stream(verdict.message) if verdict.right else _error(verdict.message)]
-                if answer is not None:
-                    _one_sentence_errors(answer, question)
-                    answer_id = answer.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                    if answer_id and resources is not None:
-                        said = resources.setdefault("syslead_verdicts", {})
-                        said[answer_id] = " ".join(filter(None, [said.get(answer_id), verdict.message]))
-            return nb, resources
-
-    class AnswerComments(NbGraderPreprocessor):
-        """After SaveAutoGrades: the grader's line on each quick question becomes nbgrader's automatic
-        comment on its answer cell, so the formgrader shows it beside the answer."""
-
-        def preprocess(self, nb, resources):
-            info = resources.get("nbgrader", {}) if resources else {}
-            verdicts = resources.get("syslead_verdicts", {}) if resources else {}
-            if not info.get("db_url") or not verdicts:
-                return nb, resources
-            from nbgrader.api import Gradebook, MissingEntry
-
-            with Gradebook(info["db_url"]) as gb:
-                for grade_id, message in verdicts.items():
-                    try:
-                        comment = gb.find_comment(grade_id, info["notebook"], info["assignment"], info["student"])
-                    except MissingEntry:
-                        continue
-                    # nbgrader's feedback renders the comment as markdown, raw HTML included: a capstone
-                    # message can name the learner's own words, so < and > become text
-                    comment.auto_comment = html.escape(message, quote=False)
-                gb.db.commit()
-            return nb, resources
-
-    class NamedStubs(NbGraderPreprocessor):
-        """After ClearSolutions: an emptied reflection cell's text stub names its question (the heading of
-        the prompt just above it), so that nbgrader's Validate, which lists each unanswered cell by its
-        text, says which reflection is missing."""
-
-        def preprocess(self, nb, resources):
-            for cell in named_stubs(nb.cells):
-                cell.source = cell.source  # changed in place by named_stubs
-            return nb, resources
-
-    return PlainAnswers, AnswerComments, NamedStubs
 
 
 def _title(markdown: str) -> str | None:
@@ -345,15 +210,15 @@ def named_stubs(cells: list[NotebookNode], stub: str | None = None) -> list[Note
     for cell in cells:
         if cell.cell_type != "markdown":
             continue
-        if _is(cell, "solution") and cell.source.strip() == stub and title:
+        if is_marked(cell, "solution") and cell.source.strip() == stub and title:
             cell.source = f"{head}, for “{title}”:{tail}"
             changed.append(cell)
-        elif not _is(cell, "solution"):
+        elif not is_marked(cell, "solution"):
             title = _title(cell.source) or title
     return changed
 
 
-def _one_sentence_errors(answer: NotebookNode, question: QuickQuestion) -> None:
+def one_sentence_errors(answer: NotebookNode, question: QuickQuestion) -> None:
     """Replace the answer cell's error outputs by one sentence (the notebook's own message)."""
     if not any(o.get("output_type") == "error" for o in answer.get("outputs", [])):
         return
@@ -378,11 +243,21 @@ def _one_sentence_errors(answer: NotebookNode, question: QuickQuestion) -> None:
     answer.outputs = outputs
 
 
-def __getattr__(name: str):  # nbgrader is slow to import: the preprocessor class is built on first use
-    if name in ("PlainAnswers", "AnswerComments", "NamedStubs"):
-        plain, comments, stubs = _preprocessor_class()
-        globals().update(PlainAnswers=plain, AnswerComments=comments, NamedStubs=stubs)
-        return globals()[name]
+#: Names that used to live here, kept importable for nbgrader configs that name them
+#: (``"syslead.grading.answers.PlainAnswers"``): each now has a module of its own.
+MOVED = {"PlainAnswers": "syslead.grading.plain_answers", "AnswerComments": "syslead.grading.answer_comments",
+         "NamedStubs": "syslead.grading.named_stubs", "AUTOGRADE_PREPROCESSORS": "syslead.grading.pipeline",
+         "FEEDBACK_PREPROCESSORS": "syslead.grading.pipeline", "GENERATE_PREPROCESSORS": "syslead.grading.pipeline"}
+_PIPELINE_NAMES = {"AUTOGRADE_PREPROCESSORS": "AUTOGRADE", "FEEDBACK_PREPROCESSORS": "FEEDBACK",
+                   "GENERATE_PREPROCESSORS": "GENERATE"}
+
+
+def __getattr__(name: str):
+    # imported by name when first asked for (the new modules import this one, and nbgrader is slow to import)
+    if name in MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(MOVED[name]), _PIPELINE_NAMES.get(name, name))
     raise AttributeError(name)
 
 
@@ -426,7 +301,7 @@ def self_paced(source_nb: NotebookNode, text_stub: str = TEXT_STUB) -> NotebookN
 
     nb = copy.deepcopy(source_nb)
     for cell in nb.cells:
-        if cell.cell_type == "code" and _is(cell, "grade") and not _is(cell, "solution"):
+        if cell.cell_type == "code" and is_marked(cell, "grade") and not is_marked(cell, "solution"):
             cell.source = instant_check_source(cell.source)
     resources = {}
     nb, resources = ClearSolutions(code_stub={"python": ""}, text_stub=text_stub).preprocess(nb, resources)

@@ -13,7 +13,9 @@ the hub's grader config (formgrader's *Autograde* button, deploy/jupyterhub/jupy
   (``syslead autograde --unsafe-no-sandbox``, ``apply(..., sandbox=False)``);
 - **the late policy**: course.yml's ``late_policy`` and ``extensions`` (:mod:`syslead.tutor.late`).
 
-Importing this module is cheap (no nbgrader). The limits themselves are declared in :mod:`syslead.grading.limits`.
+Each of syslead's own preprocessors has a module of its own, with a fast unit test on fixture notebooks
+(tests/unit/test_preprocessors.py). Importing this module is cheap (no nbgrader). The limits themselves are
+declared in :mod:`syslead.grading.limits`.
 """
 
 from __future__ import annotations
@@ -27,41 +29,61 @@ SANITIZE: tuple[str, ...] = (
     "syslead.grading.refuse.RefuseUnsafe",  # too many cells, links, special files, deep folders: one sentence
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
-    "syslead.grading.repairs.DropEmptyMetadata",  # a duplicated check no longer stops the batch
+    "syslead.grading.drop_empty_metadata.DropEmptyMetadata",  # a duplicated check no longer stops the batch
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "syslead.grading.repairs.RestoreDeletedChecks",  # a deleted check is put back from the source and runs
+    "syslead.grading.restore_deleted_checks.RestoreDeletedChecks",  # a deleted check is put back and runs
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
+
+#: nbgrader 0.9's autograde pipeline, with the grader counting output (BoundedExecute in place of Execute,
+#: whatever the learner's code did to its own kernel), learner HTML cleaned, and quick questions marked from
+#: plain values (PlainAnswers before SaveAutoGrades, AnswerComments after it).
+AUTOGRADE: tuple[str, ...] = (
+    "syslead.grading.execute.BoundedExecute",
+    "syslead.grading.clean.SanitizeNotebook",  # learner HTML and script made safe before anything shows it
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "syslead.grading.plain_answers.PlainAnswers",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "syslead.grading.answer_comments.AnswerComments",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
+
+#: nbgrader's feedback pipeline with its own ClearHiddenTests and ClearMarkScheme (nbgrader #917), and
+#: syslead's LateNotice, which opens a late submission's feedback with its penalty.
+FEEDBACK: tuple[str, ...] = (
+    "nbgrader.preprocessors.GetGrades",
+    "syslead.tutor.late.LateNotice",  # a late submission's feedback states the deadline, rule and penalty
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+)
+
+#: nbgrader 0.9's generate_assignment pipeline with NamedStubs after ClearSolutions, before the checksums:
+#: each emptied reflection names its question, so Validate says which is missing.
+GENERATE: tuple[str, ...] = (
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "syslead.grading.named_stubs.NamedStubs",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
     "nbgrader.preprocessors.CheckCellMetadata",
 )
 
 
-def _autograde() -> tuple[str, ...]:
-    from syslead.grading.answers import AUTOGRADE_PREPROCESSORS
-
-    # nbgrader's Execute, but the grader counts output per cell and per notebook as it arrives, whatever the
-    # learner's code did to its own kernel (syslead.grading.execute)
-    return tuple("syslead.grading.execute.BoundedExecute" if step == "nbgrader.preprocessors.Execute" else step
-                 for step in AUTOGRADE_PREPROCESSORS)
-
-
-def _feedback() -> tuple[str, ...]:
-    from syslead.grading.answers import FEEDBACK_PREPROCESSORS
-
-    return tuple(FEEDBACK_PREPROCESSORS)
-
-
-def _generate() -> tuple[str, ...]:
-    from syslead.grading.answers import GENERATE_PREPROCESSORS
-
-    # nbgrader's own, with NamedStubs: each emptied reflection names its question (Validate says which)
-    return tuple(GENERATE_PREPROCESSORS)
-
-
-def __getattr__(name: str):
-    if name == "AUTOGRADE":
-        return _autograde()
-    if name == "FEEDBACK":
-        return _feedback()
-    raise AttributeError(name)
+def syslead_preprocessors() -> list[str]:
+    """The dotted names of syslead's own preprocessors in the pipeline, in order, each once."""
+    names = [step for steps in (SANITIZE, AUTOGRADE, FEEDBACK, GENERATE) for step in steps]
+    return list(dict.fromkeys(n for n in names if n.startswith("syslead.")))
 
 
 def apply(c, root: str | os.PathLike | None = None, *, sandbox: bool = True, install: bool = False):
@@ -78,9 +100,9 @@ def apply(c, root: str | os.PathLike | None = None, *, sandbox: bool = True, ins
         except Exception:  # noqa: BLE001 - e.g. a prefix this account may not write: nbgrader then names the kernel
             pass
     c.Autograde.sanitize_preprocessors = list(SANITIZE)
-    c.Autograde.autograde_preprocessors = list(_autograde())
-    c.GenerateFeedback.preprocessors = list(_feedback())
-    c.GenerateAssignment.preprocessors = list(_generate())
+    c.Autograde.autograde_preprocessors = list(AUTOGRADE)
+    c.GenerateFeedback.preprocessors = list(FEEDBACK)
+    c.GenerateAssignment.preprocessors = list(GENERATE)
     c.Execute.kernel_name = KERNEL_NAME if sandbox else ""
     if root is not None:
         _late_policy(c, root)

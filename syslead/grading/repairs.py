@@ -1,72 +1,20 @@
-"""syslead's repairs of tampered notebooks, run by nbgrader's autograde before a submission runs (the
-course's pipeline, :mod:`syslead.grading.pipeline`, lists them in ``Autograde.sanitize_preprocessors``):
-
-- :class:`DropEmptyMetadata`: a duplicated check no longer stops the whole batch;
-- :class:`RestoreDeletedChecks`: a deleted check is put back from the source, and runs.
+"""Where syslead's repairs of tampered notebooks used to live; each now has a module of its own
+(:mod:`syslead.grading.drop_empty_metadata`, :mod:`syslead.grading.restore_deleted_checks`), listed by the
+course's pipeline (:data:`syslead.grading.pipeline.SANITIZE`). The old dotted names,
+``syslead.grading.repairs.DropEmptyMetadata`` and ``syslead.grading.repairs.RestoreDeletedChecks``, still
+import, for nbgrader configs that name them.
 """
 
 from __future__ import annotations
 
-import functools
-import uuid
 
-import nbformat
+def __getattr__(name: str):  # imported when first asked for: nbgrader is slow to import
+    if name == "DropEmptyMetadata":
+        from syslead.grading.drop_empty_metadata import DropEmptyMetadata
 
+        return DropEmptyMetadata
+    if name == "RestoreDeletedChecks":
+        from syslead.grading.restore_deleted_checks import RestoreDeletedChecks
 
-@functools.lru_cache(maxsize=1)
-def _preprocessors() -> dict:
-    from nbgrader import utils
-    from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
-
-    class DropEmptyMetadata(NbGraderPreprocessor):
-        """After nbgrader's DeduplicateIds: a dropped duplicate keeps an empty ``nbgrader`` dict, which
-        CheckCellMetadata then rejects as an "old metadata format", and nbgrader stops the whole batch.
-        Make the copy a plain cell instead, so that the learner is graded."""
-
-        def preprocess_cell(self, cell, resources, index):
-            if "nbgrader" in cell.get("metadata", {}) and not cell.metadata["nbgrader"]:
-                del cell.metadata["nbgrader"]
-            return cell, resources
-
-    class RestoreDeletedChecks(OverwriteCells):
-        """nbgrader's OverwriteCells, and a deleted auto-graded check (a code grade cell) is put back from
-        the source, after the nearest cell before it that is still there (or at the end), so it runs and is
-        scored.
-        (nbgrader's own ``add_missing_cells`` fails when that neighbour is gone too, and would also put
-        back reflection cells with their mark scheme, which the feedback would then show.)"""
-
-        def add_missing_grade_cells(self, nb, resources):
-            source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
-            source_cells = source_nb.source_cells
-            ids = [cell.name for cell in source_cells]
-            for grade_cell in source_nb.grade_cells:
-                if grade_cell.cell_type != "code" or grade_cell.name not in ids:
-                    continue
-                present = {c.metadata.nbgrader["grade_id"]: i for i, c in enumerate(nb.cells)
-                           if utils.is_grade(c) or utils.is_solution(c) or utils.is_locked(c)}
-                if grade_cell.name in present:
-                    continue
-                self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
-                at = ids.index(grade_cell.name)
-                cell = self.missing_cell_transform(source_cells[at], grade_cell.max_score)
-                # after the nearest earlier cell still there; with none, at the end (after every answer)
-                after = next((present[p] for p in reversed(ids[:at]) if p in present), len(nb.cells) - 1)
-                restored = nbformat.from_dict(cell)
-                restored["id"] = uuid.uuid4().hex[:8]
-                nb.cells.insert(after + 1, restored)
-            return nb, resources
-
-        def add_missing_task_cells(self, nb, resources):
-            return nb, resources
-
-        def preprocess(self, nb, resources):
-            self.add_missing_cells = True
-            return super().preprocess(nb, resources)
-
-    return {"DropEmptyMetadata": DropEmptyMetadata, "RestoreDeletedChecks": RestoreDeletedChecks}
-
-
-def __getattr__(name: str):  # the preprocessors are built on first use (nbgrader is slow to import)
-    if name in ("DropEmptyMetadata", "RestoreDeletedChecks"):
-        return _preprocessors()[name]
+        return RestoreDeletedChecks
     raise AttributeError(name)

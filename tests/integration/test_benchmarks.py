@@ -23,3 +23,25 @@ def test_spread_benchmark_runs_and_reports_every_figure():
 def test_emergence_benchmark_prints_the_figures_the_tests_no_longer_assert():
     out = run([sys.executable, "benchmarks/bench_emergence.py", "--repeats", "2"], cwd=ROOT).stdout
     assert "threshold cascade" in out and "median" in out and "cascade-window chart" in out
+
+
+def test_grading_benchmark_prints_the_sandbox_overhead_and_the_jobs_speed_up():
+    """benchmarks/bench_grading.py --quick: the two figures issue 23 sets goals for, each on one plain line."""
+    import re
+
+    from syslead.grading import sandbox
+
+    if sandbox.unavailable():
+        pytest.skip(f"the grading sandbox cannot run here: {sandbox.unavailable()}")
+    results = ROOT / "benchmarks" / "results" / "grading.json"
+    before = results.stat().st_mtime_ns if results.exists() else None
+    out = run([sys.executable, "benchmarks/bench_grading.py", "--quick"], cwd=ROOT).stdout
+    overhead = re.search(r"^sandbox overhead: [+-]\d+\.\d % \(median of 1 run: (\d+\.\d) s without, (\d+\.\d) s with; "
+                         r"2 submissions; goal: under \+20 %\); identical scores: yes$", out, re.M)
+    speedup = re.search(r"^--jobs 2 speed-up: (\d+\.\d\d)× \(median of 1 run: (\d+\.\d) s serial nbgrader autograde, "
+                        r"(\d+\.\d) s syslead autograde --jobs 2; .*identical gradebooks: yes$", out, re.M)
+    assert overhead and speedup, out
+    assert float(overhead.group(1)) > 0 and float(overhead.group(2)) > 0
+    assert abs(float(speedup.group(1)) - float(speedup.group(2)) / float(speedup.group(3))) < 0.01
+    assert "load average" in out
+    assert (results.stat().st_mtime_ns if results.exists() else None) == before  # a smoke run writes no figures
