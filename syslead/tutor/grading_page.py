@@ -310,6 +310,32 @@ class ScriptHandler(_Base):
         self.finish((HERE / "templates" / "grading.js").read_text(encoding="utf-8"))
 
 
+class SchemesHandler(_Base, APIHandler):
+    """The reflections of one notebook of an assignment, for formgrader's grading page of a submission
+    (syslead/tutor/formgrader.py): each one's mark scheme (rendered, sanitised) and its page here."""
+
+    @tornado.web.authenticated
+    def get(self, assignment: str, notebook: str):
+        from syslead.tutor.reflections import questions
+        from syslead.tutor.render import markdown_html
+
+        course = self.course()
+        found = {q.grade_id: {"title": q.title, "scheme_html": str(markdown_html(q.mark_scheme)),
+                              "url": f"/syslead/grade/{assignment}/{q.grade_id}"}
+                 for q in questions(course, assignment) if q.notebook == notebook}
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(found))
+
+
+class FormgraderScriptHandler(_Base):
+    @tornado.web.authenticated
+    def get(self):
+        from syslead.tutor.formgrader import SCRIPT, TEMPLATES
+
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.finish((TEMPLATES / SCRIPT).read_text(encoding="utf-8"))
+
+
 def _jupyter_server_extension_points():
     return [{"module": "syslead.tutor.grading_page"}]
 
@@ -326,8 +352,13 @@ def _load_jupyter_server_extension(serverapp):
     web_app.add_handlers(".*$", [
         (base, IndexHandler),
         (url_path_join(base, "grading.js"), ScriptHandler),
+        (url_path_join(base, "syslead-formgrader.js"), FormgraderScriptHandler),
+        (url_path_join(base, "api", "schemes", part, part), SchemesHandler),
         (url_path_join(base, "agree", part, part), AgreeHandler),
         (url_path_join(base, part, part), QuestionHandler),
         (url_path_join(base, "api", part, part), SaveHandler),
     ])
     serverapp.log.info("syslead: the grading page is at %s", base)
+    from syslead.tutor import formgrader
+
+    formgrader.install(web_app, serverapp.log)  # formgrader's guards and mark schemes, when it is loaded

@@ -1,0 +1,96 @@
+// The course's additions to formgrader's grading page of one submission (syslead/tutor/formgrader.py):
+// - a banner with a link to the course's grading page, and one place (role="alert") for sentences;
+// - under each reflection, its mark scheme and a link to that question on the grading page;
+// - a score is sent as typed (formgrader's page turned 7 into 4 on a 4-point answer): the server refuses
+//   one that does not fit, with a sentence, which is shown here, and the box goes back to the saved score;
+// - when the gradebook cannot be written, the server's sentence instead of a spinner that never stops.
+/* global $, GradeUI, CommentUI, base_url, assignment_id, notebook_id */
+(function () {
+  "use strict";
+  const server = base_url.replace(/\/formgrader$/, ""); // formgrader's page sets base_url to .../formgrader
+  const gradingPage = server + "/syslead/grade";
+
+  function say(text) {
+    const box = document.getElementById("syslead-message");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  function sentence(xhr) {
+    const reply = xhr && xhr.responseJSON;
+    if (reply && reply.message) return reply.message;
+    if (xhr && xhr.status === 0) return "The server did not answer, so this was not saved: check that JupyterLab is still running, then reload the page.";
+    return "The server did not save this (HTTP " + (xhr ? xhr.status : "?") + "): reload the page and try again.";
+  }
+
+  function failed(view, glyph, label) {
+    return function (model, xhr) {
+      $(document).off("finished_saving"); // stay here: a move waiting for this save is dropped
+      glyph.removeClass("glyphicon-refresh glyphicon-ok").addClass("glyphicon-remove").show();
+      say(label(model) + ": " + sentence(xhr));
+      model.fetch({ success: function () { view.render(); } }); // show what the gradebook holds
+    };
+  }
+
+  const gradeInit = GradeUI.prototype.initialize;
+  GradeUI.prototype.initialize = function () {
+    gradeInit.apply(this, arguments);
+    this.listenTo(this.model, "error", failed(this, this.$glyph, (m) => m.get("name")));
+    this.listenTo(this.model, "sync", () => say(""));
+  };
+  // As formgrader's own save, but without turning a score above the maximum into the maximum (or a
+  // negative one into 0): the server decides, and says why when it refuses.
+  GradeUI.prototype.save = function () {
+    const score = this.$score.val() === "" ? null : this.$score.val();
+    const extra = this.$extra_credit.val() === "" ? null : this.$extra_credit.val();
+    this.model.save({ manual_score: score, extra_credit: extra });
+    this.render();
+  };
+
+  const commentInit = CommentUI.prototype.initialize;
+  CommentUI.prototype.initialize = function () {
+    commentInit.apply(this, arguments);
+    this.listenTo(this.model, "error", failed(this, this.$glyph, (m) => "The comment on " + m.get("name")));
+  };
+
+  function banner() {
+    const div = document.createElement("div");
+    div.className = "container";
+    div.innerHTML =
+      '<div class="alert alert-info" role="note" id="syslead-grading-page"><strong>Grading reflections?</strong> ' +
+      'Each reflection\'s mark scheme is under its answer. The course\'s <a id="syslead-grading-link">grading page</a> ' +
+      "also offers the comments already given on a question and goes through only the answers still to grade.</div>" +
+      '<div class="alert alert-danger" role="alert" id="syslead-message" hidden></div>';
+    div.querySelector("#syslead-grading-link").href = gradingPage;
+    document.body.insertBefore(div, document.body.firstChild);
+  }
+
+  function schemes() {
+    const url = gradingPage + "/api/schemes/" + encodeURIComponent(assignment_id) + "/" + encodeURIComponent(notebook_id);
+    $.getJSON(url).done(function (found) {
+      Object.keys(found).forEach(function (gradeId) {
+        const input = document.getElementById(gradeId);
+        const cell = input && $(input).parents(".nbgrader_cell")[0];
+        if (!cell) return;
+        const q = found[gradeId];
+        const box = document.createElement("div");
+        box.className = "panel-body syslead-scheme";
+        box.style.borderTop = "1px solid #ddd";
+        box.innerHTML = '<h5><strong>Mark scheme</strong> (from the source notebook)</h5><div class="syslead-scheme-text"></div>' +
+          '<p><a class="syslead-question-link">Grade this question on the grading page</a> (comments to reuse, only what is still to grade)</p>';
+        box.querySelector(".syslead-scheme-text").innerHTML = q.scheme_html; // rendered and sanitised on the server
+        box.querySelector(".syslead-question-link").href = server + q.url;
+        const body = cell.querySelector(".panel-body");
+        body.parentNode.insertBefore(box, body.nextSibling);
+      });
+    }).fail(function (xhr) {
+      say("The mark schemes could not be shown: " + sentence(xhr));
+    });
+  }
+
+  $(document).ready(function () {
+    banner();
+    schemes();
+  });
+})();
