@@ -71,7 +71,27 @@ def api(lab, method: str, path: str, **body) -> requests.Response:
                             data=json.dumps(body) if body else None, timeout=30)
 
 
-def test_formgrader_refuses_a_score_above_the_maximum_with_a_sentence_and_shows_the_mark_scheme(cohort):
+def open_submission(chromium, lab, r: dict):  # noqa: F811
+    """Formgrader's grading page of R's submission in Chromium, once its grades and comments are loaded."""
+    console = Console()
+    page = new_page(chromium, console)
+    page.context.set_extra_http_headers({"Authorization": f"token {TOKEN}"})  # as a logged-in tutor
+    page.goto(f"{lab.base}/formgrader/submissions/{r['notebook']}/")
+    try:
+        page.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded"
+                               " && formgrader.comments && formgrader.comments.loaded")
+    except Exception:
+        pytest.fail(f"formgrader's page did not load its grades; JavaScript errors: {console.errors}")
+    return page, console
+
+
+def type_score(page, r: dict, value: str) -> None:
+    box = page.locator(f"input.score[id='{r['name']}']")
+    box.fill(value)
+    box.press("Tab")  # formgrader saves on change
+
+
+def test_formgrader_refuses_a_score_above_the_maximum_with_a_sentence_and_shows_the_mark_scheme(cohort, chromium):  # noqa: F811
     import tutor_cohort
 
     from syslead.tutor.course import Course
@@ -121,8 +141,31 @@ def test_formgrader_refuses_a_score_above_the_maximum_with_a_sentence_and_shows_
             assert words and all(w in schemes.json()[grade_id]["scheme_html"] for w in words[:5]), grade_id
             assert api(lab, "GET", schemes.json()[grade_id]["url"]).status_code == 200
 
+        # in Chromium: the banner, each reflection's mark scheme under its answer, and the sentence
+        page, console = open_submission(chromium, lab, r)
+        banner = page.locator("#syslead-grading-page a")
+        assert banner.get_attribute("href") == "/syslead/grade"
+        page.locator(".syslead-scheme").first.wait_for()
+        assert page.locator(".syslead-scheme").count() == len(expected)
+        cell = page.locator(".nbgrader_cell", has=page.locator(f"input.score[id='{r['name']}']"))
+        scheme_text = cell.locator(".syslead-scheme").inner_text()
+        assert all(w in scheme_text for w in re.findall(r"[A-Za-z]{6,}", expected[r["name"]].mark_scheme)[:5])
+        link = cell.locator(".syslead-question-link").get_attribute("href")
+        assert link == f"/syslead/grade/{tutor_cohort.ASSIGNMENT}/{r['name']}", link
+        type_score(page, r, f"{too_many:g}")
+        alert = page.locator("#syslead-message[role='alert']")
+        alert.wait_for(state="visible")
+        assert f"{too_many:g} is more than this answer's {points:g} points" in alert.inner_text()
+        page.wait_for_function(f"() => Number(document.getElementById('{r['name']}').value) === {points - 1}")
+        assert saved(course, r["id"]) == (points - 1, False)  # what was saved before, not the maximum
+        type_score(page, r, f"{points:g}")  # a score that fits: saved, the sentence goes
+        alert.wait_for(state="hidden")
+        assert saved(course, r["id"]) == (points, False)
+        errors = [e for e in console.errors if not OFFLINE_ONLY.search(e)]
+        assert all("status of 400" in e for e in errors), errors  # only the refused save, reported by Chromium
 
-def test_a_read_only_gradebook_gives_formgrader_a_sentence_and_loses_nothing(cohort):
+
+def test_a_read_only_gradebook_gives_formgrader_a_sentence_and_loses_nothing(cohort, chromium):  # noqa: F811
     home, course = course_copy(cohort, "read-only")
     r = reflection(course)
     comment = comment_id(course, r)
@@ -144,6 +187,16 @@ def test_a_read_only_gradebook_gives_formgrader_a_sentence_and_loses_nothing(coh
             assert "restore" not in message and "\n" not in message
         # the server carries on: reading still works after the refused write
         assert api(lab, "GET", f"formgrader/api/grade/{r['id']}").json()["manual_score"] == r["manual"]
+        # in Chromium: the sentence, and the save mark stops (no spinner); the box shows what is saved
+        page, _ = open_submission(chromium, lab, r)
+        type_score(page, r, "1")
+        alert = page.locator("#syslead-message[role='alert']")
+        alert.wait_for(state="visible")
+        assert "read-only" in alert.inner_text() and "nothing was lost" in alert.inner_text()
+        glyph = page.locator(".nbgrader_cell", has=page.locator(f"input.score[id='{r['name']}']")).locator(".score-saved")
+        assert "glyphicon-refresh" not in glyph.get_attribute("class") and "glyphicon-remove" in glyph.get_attribute("class")
+        shows = "=== ''" if r["manual"] is None else f"!== '' && Number(v) === {r['manual']}"
+        page.wait_for_function(f"() => {{ const v = document.getElementById('{r['name']}').value; return v {shows}; }}")
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
 
 

@@ -29,7 +29,9 @@
       $(document).off("finished_saving"); // stay here: a move waiting for this save is dropped
       glyph.removeClass("glyphicon-refresh glyphicon-ok").addClass("glyphicon-remove").show();
       say(label(model) + ": " + sentence(xhr));
-      model.fetch({ success: function () { view.render(); } }); // show what the gradebook holds
+      // show what the gradebook holds (read without the model's request/sync events, which would show
+      // formgrader's spinner and then its "saved" tick)
+      $.getJSON(model.url()).done(function (data) { model.set(data); view.render(); });
     };
   }
 
@@ -37,13 +39,13 @@
   GradeUI.prototype.initialize = function () {
     gradeInit.apply(this, arguments);
     this.listenTo(this.model, "error", failed(this, this.$glyph, (m) => m.get("name")));
-    this.listenTo(this.model, "sync", () => say(""));
   };
   // As formgrader's own save, but without turning a score above the maximum into the maximum (or a
   // negative one into 0): the server decides, and says why when it refuses.
   GradeUI.prototype.save = function () {
     const score = this.$score.val() === "" ? null : this.$score.val();
     const extra = this.$extra_credit.val() === "" ? null : this.$extra_credit.val();
+    say(""); // a new save: the last sentence no longer applies
     this.model.save({ manual_score: score, extra_credit: extra });
     this.render();
   };
