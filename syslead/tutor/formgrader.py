@@ -14,7 +14,9 @@ the grading page is (the course hub's grader and tutor accounts; a tutor who ran
   (:func:`syslead.tutor.course.database_errors`), and nothing is lost: the page shows what is saved.
 - **The mark scheme.** Formgrader's grading page of a submission shows, under each reflection, its mark
   scheme from the source notebook and a link to that question on the course's grading page (comments to
-  reuse, only what is still to grade); its *Manual Grading* pages open with a banner that says so.
+  reuse, only what is still to grade), and the comments already given on that question, each a button
+  that puts it in the comment box (and saves it, as typing does). Its *Manual Grading* pages open with a
+  banner to the grading page, and the list of a notebook's submissions has an "Ungraded only" filter.
 
 The handlers are put in front of formgrader's own (tornado takes the first route that matches), the
 pages get one script of ours (``templates/formgrader/syslead-formgrader.js``) through an nbconvert
@@ -35,7 +37,9 @@ from syslead.errors import CourseError
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates" / "formgrader"
-SCRIPT = "syslead-formgrader.js"
+SCRIPT = "syslead-formgrader.js"  # the grading page of one submission
+LIST_SCRIPT = "syslead-formgrader-list.js"  # the Manual Grading list of a notebook's submissions
+SCRIPTS = (SCRIPT, LIST_SCRIPT)
 
 
 def score_problem(value, most: float | None, what: str = "A score") -> str | None:

@@ -141,6 +141,11 @@ def test_formgrader_refuses_a_score_above_the_maximum_with_a_sentence_and_shows_
             assert words and all(w in schemes.json()[grade_id]["scheme_html"] for w in words[:5]), grade_id
             assert api(lab, "GET", schemes.json()[grade_id]["url"]).status_code == 200
 
+        # a comment another tutor gave on the same question, to reuse
+        other = other_comment(course, r)
+        reused = "Name the stage of the model you used, and say what you would do differently."
+        assert api(lab, "PUT", f"formgrader/api/comment/{other}", manual_comment=reused).status_code == 200
+
         # in Chromium: the banner, each reflection's mark scheme under its answer, and the sentence
         page, console = open_submission(chromium, lab, r)
         banner = page.locator("#syslead-grading-page a")
@@ -152,6 +157,11 @@ def test_formgrader_refuses_a_score_above_the_maximum_with_a_sentence_and_shows_
         assert all(w in scheme_text for w in re.findall(r"[A-Za-z]{6,}", expected[r["name"]].mark_scheme)[:5])
         link = cell.locator(".syslead-question-link").get_attribute("href")
         assert link == f"/syslead/grade/{tutor_cohort.ASSIGNMENT}/{r['name']}", link
+        reuse = cell.locator(".syslead-reuse", has_text=reused)
+        assert reuse.count() == 1
+        reuse.click()
+        assert cell.locator("textarea.comment").input_value() == reused
+        wait_for(lambda: saved_comment(course, r) == reused)
         type_score(page, r, f"{too_many:g}")
         alert = page.locator("#syslead-message[role='alert']")
         alert.wait_for(state="visible")
@@ -163,6 +173,23 @@ def test_formgrader_refuses_a_score_above_the_maximum_with_a_sentence_and_shows_
         assert saved(course, r["id"]) == (points, False)
         errors = [e for e in console.errors if not OFFLINE_ONLY.search(e)]
         assert all("status of 400" in e for e in errors), errors  # only the refused save, reported by Chromium
+
+        # "Ungraded only" on the list of the notebook's submissions: R's submission, now fully graded, goes
+        for g in api(lab, "GET", f"formgrader/api/grades?submission_id={r['notebook']}").json():
+            if g["needs_manual_grade"]:
+                assert api(lab, "PUT", f"formgrader/api/grade/{g['id']}", manual_score="0").status_code == 200
+        rows = api(lab, "GET", f"formgrader/api/submitted_notebooks/{tutor_cohort.ASSIGNMENT}/{r['notebook_name']}").json()
+        waiting = sorted(x["id"] for x in rows if x["needs_manual_grade"])
+        assert r["notebook"] not in waiting and len(rows) > len(waiting)
+        page.goto(f"{lab.base}/formgrader/gradebook/{tutor_cohort.ASSIGNMENT}/{r['notebook_name']}")
+        page.locator("#syslead-ungraded-only").wait_for()
+        shown = "() => $('#main-table').parent().DataTable().rows({search: 'applied'}).count()"
+        assert page.evaluate(shown) == len(rows)
+        page.get_by_label("Ungraded only").check()
+        assert page.evaluate(shown) == len(waiting)
+        page.get_by_label("Ungraded only").uncheck()
+        assert page.evaluate(shown) == len(rows)
+        assert page.locator("#syslead-grading-page a").get_attribute("href") == "/syslead/grade"
 
 
 def test_a_read_only_gradebook_gives_formgrader_a_sentence_and_loses_nothing(cohort, chromium):  # noqa: F811
@@ -198,6 +225,36 @@ def test_a_read_only_gradebook_gives_formgrader_a_sentence_and_loses_nothing(coh
         shows = "=== ''" if r["manual"] is None else f"!== '' && Number(v) === {r['manual']}"
         page.wait_for_function(f"() => {{ const v = document.getElementById('{r['name']}').value; return v {shows}; }}")
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def other_comment(course: Path, r: dict) -> str:
+    """The id of another learner's comment box on R's question."""
+    import tutor_cohort
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for sub in gb.assignment_submissions(tutor_cohort.ASSIGNMENT):
+            if sub.student_id != r["learner"]:
+                return gb.find_comment(r["name"], r["notebook_name"], tutor_cohort.ASSIGNMENT, sub.student_id).id
+    pytest.fail("the demo cohort has one learner")
+
+
+def saved_comment(course: Path, r: dict) -> str | None:
+    import tutor_cohort
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return gb.find_comment(r["name"], r["notebook_name"], tutor_cohort.ASSIGNMENT, r["learner"]).manual_comment
+
+
+def wait_for(condition, seconds: float = 20) -> None:
+    import time
+
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            pytest.fail(f"the page did not save within {seconds:g} s")
+        time.sleep(0.2)
 
 
 def comment_id(course: Path, r: dict) -> str:

@@ -1,6 +1,7 @@
 // The course's additions to formgrader's grading page of one submission (syslead/tutor/formgrader.py):
 // - a banner with a link to the course's grading page, and one place (role="alert") for sentences;
-// - under each reflection, its mark scheme and a link to that question on the grading page;
+// - under each reflection, its mark scheme, a link to that question on the grading page, and the comments
+//   already given on that question, to reuse with one click;
 // - a score is sent as typed (formgrader's page turned 7 into 4 on a 4-point answer): the server refuses
 //   one that does not fit, with a sentence, which is shown here, and the box goes back to the saved score;
 // - when the gradebook cannot be written, the server's sentence instead of a spinner that never stops.
@@ -61,11 +62,38 @@
     div.className = "container";
     div.innerHTML =
       '<div class="alert alert-info" role="note" id="syslead-grading-page"><strong>Grading reflections?</strong> ' +
-      'Each reflection\'s mark scheme is under its answer. The course\'s <a id="syslead-grading-link">grading page</a> ' +
-      "also offers the comments already given on a question and goes through only the answers still to grade.</div>" +
+      "Each reflection's mark scheme and the comments already given on it are under its answer. The course's " +
+      '<a id="syslead-grading-link">grading page</a> goes through one question at a time, only the answers still to grade.</div>' +
       '<div class="alert alert-danger" role="alert" id="syslead-message" hidden></div>';
     div.querySelector("#syslead-grading-link").href = gradingPage;
     document.body.insertBefore(div, document.body.firstChild);
+  }
+
+  // The comments already given on this question, as on the grading page: one click puts one in the comment
+  // box and saves it (formgrader saves a comment when the box changes).
+  function reuse(cell, comments) {
+    const textarea = cell.querySelector("textarea.comment");
+    if (!textarea || !comments.length) return;
+    const box = document.createElement("div");
+    box.className = "syslead-comments";
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Comments already given on this question");
+    const label = document.createElement("span");
+    label.textContent = "Comments already given: ";
+    box.appendChild(label);
+    comments.forEach(function (text) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-default btn-xs syslead-reuse";
+      button.style.margin = "2px";
+      button.textContent = text.length > 80 ? text.slice(0, 77) + "..." : text;
+      button.title = text;
+      button.addEventListener("click", function () {
+        $(textarea).val(text).trigger("change");
+      });
+      box.appendChild(button);
+    });
+    textarea.parentNode.insertBefore(box, textarea);
   }
 
   function schemes() {
@@ -85,6 +113,7 @@
         box.querySelector(".syslead-question-link").href = server + q.url;
         const body = cell.querySelector(".panel-body");
         body.parentNode.insertBefore(box, body.nextSibling);
+        reuse(cell, q.comments || []);
       });
     }).fail(function (xhr) {
       say("The mark schemes could not be shown: " + sentence(xhr));

@@ -10,3 +10,8 @@
 </div>
 {{ super() }}
 {%- endblock body -%}
+
+{%- block script -%}
+{{ super() }}
+<script src="{{ base_url }}/syslead/grade/syslead-formgrader-list.js"></script>
+{%- endblock script -%}
