@@ -224,6 +224,15 @@ def test_a_read_only_gradebook_gives_formgrader_a_sentence_and_loses_nothing(coh
         assert "glyphicon-refresh" not in glyph.get_attribute("class") and "glyphicon-remove" in glyph.get_attribute("class")
         shows = "=== ''" if r["manual"] is None else f"!== '' && Number(v) === {r['manual']}"
         page.wait_for_function(f"() => {{ const v = document.getElementById('{r['name']}').value; return v {shows}; }}")
+        # a comment that cannot be saved stays in its box, with the sentence
+        typed = "A long comment the tutor would not want to type twice."
+        box = page.locator(f"textarea[id='{r['name']}-comment']")
+        box.fill(typed)
+        box.press("Tab")  # formgrader saves a comment when its box changes
+        page.wait_for_function("() => document.getElementById('syslead-message').textContent.includes('comment')")
+        said = alert.inner_text()
+        assert "still in its box" in said and "read-only" in said, said
+        assert box.input_value() == typed
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
 
 

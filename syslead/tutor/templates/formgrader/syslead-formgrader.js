@@ -25,13 +25,15 @@
     return "The server did not save this (HTTP " + (xhr ? xhr.status : "?") + "): reload the page and try again.";
   }
 
-  function failed(view, glyph, label) {
+  // After a refused save: stay on this submission, stop the spinner, say why. A score box goes back to the
+  // score in the gradebook; a comment box keeps the tutor's text (nothing typed is lost), to save again.
+  function failed(view, glyph, label, revert) {
     return function (model, xhr) {
       $(document).off("finished_saving"); // stay here: a move waiting for this save is dropped
       glyph.removeClass("glyphicon-refresh glyphicon-ok").addClass("glyphicon-remove").show();
       say(label(model) + ": " + sentence(xhr));
-      // show what the gradebook holds (read without the model's request/sync events, which would show
-      // formgrader's spinner and then its "saved" tick)
+      if (!revert) return;
+      // read without the model's request/sync events, which would show formgrader's spinner, then its tick
       $.getJSON(model.url()).done(function (data) { model.set(data); view.render(); });
     };
   }
@@ -39,7 +41,7 @@
   const gradeInit = GradeUI.prototype.initialize;
   GradeUI.prototype.initialize = function () {
     gradeInit.apply(this, arguments);
-    this.listenTo(this.model, "error", failed(this, this.$glyph, (m) => m.get("name")));
+    this.listenTo(this.model, "error", failed(this, this.$glyph, (m) => m.get("name"), true));
   };
   // As formgrader's own save, but without turning a score above the maximum into the maximum (or a
   // negative one into 0): the server decides, and says why when it refuses.
@@ -54,7 +56,7 @@
   const commentInit = CommentUI.prototype.initialize;
   CommentUI.prototype.initialize = function () {
     commentInit.apply(this, arguments);
-    this.listenTo(this.model, "error", failed(this, this.$glyph, (m) => "The comment on " + m.get("name")));
+    this.listenTo(this.model, "error", failed(this, this.$glyph, (m) => "The comment on " + m.get("name") + " (still in its box)", false));
   };
 
   function banner() {
