@@ -80,8 +80,11 @@ def is_sqlite(url: str) -> bool:
 
 
 def sqlite_path(url: str) -> Path:
-    """The file of a ``sqlite:///...`` URL."""
-    return Path(re.sub(r"^sqlite(\+\w+)?:///", "", url))
+    """The file of a ``sqlite:///...`` URL (also of ``sqlite:///file:PATH?mode=ro&uri=true``)."""
+    path = re.sub(r"^sqlite(\+\w+)?:///", "", url)
+    if path.startswith("file:"):
+        path = path[len("file:"):].split("?")[0]
+    return Path(path)
 
 
 def safe_url(url: str) -> str:

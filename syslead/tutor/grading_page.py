@@ -22,6 +22,11 @@ on a sample of the learners; second marks go to ``moderation.db`` beside the gra
 :mod:`syslead.tutor.moderation`), never into nbgrader's tables. The question's page then lists where the
 two marks differ by a level or more, and Cohen's kappa.
 
+Formgrader: where nbgrader's formgrader runs in the same server, this extension also puts the course's
+guards and additions into it (:mod:`syslead.tutor.formgrader`): scores above an answer's points refused
+with a sentence, a sentence for a gradebook that cannot be written, and the mark schemes, the comments to
+reuse and an "Ungraded only" filter on its pages.
+
 The course root is the server's root folder when it holds ``nbgrader_config.py`` (start JupyterLab in
 the course root), or ``c.SysleadGrading.course_root`` in the Jupyter config.
 """
@@ -310,6 +315,38 @@ class ScriptHandler(_Base):
         self.finish((HERE / "templates" / "grading.js").read_text(encoding="utf-8"))
 
 
+class SchemesHandler(_Base, APIHandler):
+    """The reflections of one notebook of an assignment, for formgrader's grading page of a submission
+    (syslead/tutor/formgrader.py): each one's mark scheme (rendered, sanitised), its page here and the
+    comments already given on it, most used first."""
+
+    @tornado.web.authenticated
+    def get(self, assignment: str, notebook: str):
+        from syslead.tutor.reflections import questions
+        from syslead.tutor.render import markdown_html
+
+        course = self.course()
+        found = {q.grade_id: {"title": q.title, "scheme_html": str(markdown_html(q.mark_scheme)),
+                              "url": f"/syslead/grade/{assignment}/{q.grade_id}",
+                              "comments": reusable_comments(course, assignment, q.grade_id)}
+                 for q in questions(course, assignment) if q.notebook == notebook}
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(found))
+
+
+class FormgraderScriptHandler(_Base):
+    """The course's scripts for formgrader's pages (syslead/tutor/formgrader.py)."""
+
+    @tornado.web.authenticated
+    def get(self, name: str):
+        from syslead.tutor.formgrader import SCRIPTS, TEMPLATES
+
+        if name not in SCRIPTS:
+            raise tornado.web.HTTPError(404)
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.finish((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
 def _jupyter_server_extension_points():
     return [{"module": "syslead.tutor.grading_page"}]
 
@@ -326,8 +363,13 @@ def _load_jupyter_server_extension(serverapp):
     web_app.add_handlers(".*$", [
         (base, IndexHandler),
         (url_path_join(base, "grading.js"), ScriptHandler),
+        (url_path_join(base, r"(syslead-formgrader[a-z-]*\.js)"), FormgraderScriptHandler),
+        (url_path_join(base, "api", "schemes", part, part), SchemesHandler),
         (url_path_join(base, "agree", part, part), AgreeHandler),
         (url_path_join(base, part, part), QuestionHandler),
         (url_path_join(base, "api", part, part), SaveHandler),
     ])
     serverapp.log.info("syslead: the grading page is at %s", base)
+    from syslead.tutor import formgrader
+
+    formgrader.install(web_app, serverapp.log)  # formgrader's guards and mark schemes, when it is loaded
