@@ -27,7 +27,14 @@ This works the same for the default sqlite gradebook and for any database nbgrad
 Failures are isolated: a submission that nbgrader cannot grade, or a worker process that dies, marks that
 learner as failed (its half-written ``autograded/`` folder is removed, as nbgrader does, and nothing is
 recorded for it) and the others carry on; a new worker replaces a dead one. The full log of each failure is
-appended to ``syslead-autograde.log`` in the course root.
+appended to ``syslead-autograde.log`` in the course root. A full disk is not one learner's failure: the run
+stops at the first learner it hits, with one sentence, and keeps every grade, submission and graded copy.
+
+A learner's last graded copy is set aside while they are graded again, and put back if their new grades are
+not saved. After a Ctrl-C (or a full disk) it is put back only once every worker has exited: nbgrader
+answers a Ctrl-C by deleting the learner's ``autograded/ID/ASSIGNMENT`` once its kernel has stopped, and a
+copy put back before that would be deleted, so that a re-run had nothing to compare the answers with and
+asked again for every answer the tutor had marked (issue 26, trap 6).
 
 Re-running is safe: a learner is skipped when ``autograded/ID/ASSIGNMENT`` exists, the gradebook has the
 submission, and the collected submission is not newer than the graded one (nbgrader's own rule plus the
@@ -39,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import errno
 import multiprocessing
 import os
 import shutil
@@ -439,6 +447,35 @@ class _Worker:
         self.conn.close()
 
 
+def _halt(workers: list[_Worker], grace: float = 10.0) -> None:
+    """After an interrupt or a full disk: wait until every worker has exited. A Ctrl-C reaches the workers
+    too, and nbgrader answers it by deleting the learner's ``autograded/ID/ASSIGNMENT`` (its own clean-up of
+    a failed submission) once the kernel has stopped, which can take seconds. Only once the workers have gone
+    may a learner's last graded copy be put back, or that clean-up deletes the copy put back (issue 26,
+    trap 6). Each worker is asked to stop after its learner; one still busy after ``grace`` seconds gets a
+    SIGINT (nbgrader then stops and cleans up), then SIGTERM, then SIGKILL."""
+    import signal
+
+    for w in workers:
+        try:
+            w.conn.send(None)
+        except (OSError, ValueError):
+            pass
+    for stop, wait_for in ((None, grace), (signal.SIGINT, 15.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        alive = [w for w in workers if w.proc.is_alive()]
+        if not alive:
+            return
+        for w in alive:
+            if stop is not None:
+                try:
+                    os.kill(w.proc.pid, stop)
+                except (OSError, ValueError, TypeError):
+                    pass
+        deadline = time.monotonic() + wait_for
+        for w in alive:
+            w.proc.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
 def _previous(course: Course, assignment: str, student: str) -> Path:
     return course.folder("autograded") / student / f".{assignment}.syslead-previous"
 
@@ -497,10 +534,16 @@ def autograde(assignment: str, *, course: Course | None = None, jobs: int = 2, f
         check_policy(manifest.late_policy)
     submitted = course.require_submissions(assignment)
     if not quiet:  # a misspelt extension would be ignored without a word, and its learner penalised in full
-        from syslead.tutor.classlist import extension_problems, not_learner_sentence, not_learners
+        from syslead.tutor.classlist import (
+            extension_problems,
+            not_learner_sentence,
+            not_learners,
+            unlisted_sentences,
+        )
 
         others = not_learner_sentence(not_learners(course, submitted), "the export and the feedback")
-        for line in [*extension_problems(course, manifest), *([others] if others else [])]:
+        for line in [*extension_problems(course, manifest), *unlisted_sentences(course, submitted),
+                     *([others] if others else [])]:
             print(f"Warning: {line}")
     if students:
         unknown = [s for s in students if s not in submitted]
@@ -578,11 +621,13 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
     workers: list[_Worker] = []
     failures: list[tuple[str, str]] = []
     before: dict[str, dict] = {}  # learner -> answer texts of their last autograded copy
+    pending: set[str] = set()  # learners whose last graded copy is set aside and whose new grades are not saved
     manifest = course.manifest()
     policy = manifest.late_policy if manifest else {}
 
     def fail(student: str, reason: str, log: str, seconds: float) -> None:
         _remove_partial(course, assignment, student)
+        pending.discard(student)
         report.outcomes.append(Outcome(student, "failed", reason, seconds))
         failures.append((student, log))
         bar.step("failed")
@@ -594,6 +639,7 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
                 for w in workers:
                     if w.ready and w.student is None and queue:
                         student = queue.popleft()
+                        pending.add(student)
                         _set_aside(course, assignment, student)
                         before[student] = answer_texts(_previous(course, assignment, student))
                         w.send(student)
@@ -633,6 +679,8 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
                     if not ok:
                         fail(student, _renamed(course, assignment, student) or f"nbgrader could not grade it: {reason}",
                              log, seconds)
+                        if disk_full(reason):  # nbgrader itself could not write: every other learner would fail too
+                            raise OSError(errno.ENOSPC, DISK_FULL)
                         continue
                     now = answer_texts(course.folder("autograded") / student / assignment)
                     old = before.pop(student, {})
@@ -642,24 +690,41 @@ def _run(course: Course, assignment: str, todo: list[str], jobs: int, report: Re
                             merge_submission(gb, assignment, student, record, unchanged)
                     except Exception as error:
                         fail(student, f"its grades could not be saved: {error}", traceback.format_exc(), seconds)
+                        if disk_full(str(error)):
+                            raise OSError(errno.ENOSPC, DISK_FULL) from error
                         continue
                     _keep_new(course, assignment, student)
+                    pending.discard(student)
                     report.outcomes.append(Outcome(student, "graded", _note(record, policy), seconds))
                     bar.step("graded")
     except BaseException:
-        for w in workers:
-            if w.student is not None:
-                _remove_partial(course, assignment, w.student)
+        # stopped (Ctrl-C, or an error of this process): first every worker has gone, then each learner
+        # whose grades were not saved gets their last graded copy back, which matches the gradebook
+        _halt(workers)
+        for student in sorted(pending):
+            _remove_partial(course, assignment, student)
         raise
     finally:
         for w in workers:
             w.stop()
-        if failures:
-            with open(course.root / LOG_FILE, "a", encoding="utf-8") as f:
-                stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-                for student, log in failures:
-                    f.write(f"===== {stamp} autograde {assignment} {student}: failed\n{log}\n")
         shutil.rmtree(tmp, ignore_errors=True)
+        if failures:
+            try:
+                with open(course.root / LOG_FILE, "a", encoding="utf-8") as f:
+                    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+                    for student, log in failures:
+                        f.write(f"===== {stamp} autograde {assignment} {student}: failed\n{log}\n")
+            except OSError:  # a full disk: the failures' one sentence is said anyway, and nothing else is lost
+                pass
+
+
+DISK_FULL = "No space left on device"
+
+
+def disk_full(text: str) -> bool:
+    """Whether a failure's message or log says the disk (or the gradebook's database) is full."""
+    return any(sign in text for sign in ("No space left on device", "[Errno 28]", "database or disk is full",
+                                         "The disk is full"))
 
 
 def _renamed(course: Course, assignment: str, student: str) -> str | None:
@@ -704,8 +769,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import errno
-
     course = Course.find(args.course)
     try:
         report = autograde(args.assignment, course=course, jobs=args.jobs, force=args.force,
@@ -713,6 +776,6 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         if error.errno == errno.ENOSPC:
             raise CourseError("The disk is full, so autograde stopped: free some space and run it again; every "
-                              "learner's submission and last graded copy are kept.") from error
+                              "grade, submission and last graded copy is kept.") from error
         raise
     return 1 if report.failed else 0

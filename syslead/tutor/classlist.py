@@ -4,7 +4,8 @@ nbgrader adds a student row for every id it autogrades, so its student table alo
 from a tutor who submitted a test copy. The **class list** is the learners the tutor entered in the
 gradebook with a name or an email (``nbgrader db student add ID --first-name ... --email ...`` or ``nbgrader
 db student import FILE.csv``); autograde's own rows have neither. When there is a class list, an id outside
-it gets one sentence (it stays in the export: it may be a learner with a misspelt id). With or without a
+it gets one sentence, from ``syslead autograde`` and from ``syslead export`` (it stays in the export: it may be
+a learner with a misspelt id). With or without a
 class list, the tutor's own account (``root``, or the account running the command) is never a learner
 unless the class list names it: its work is graded as usual (nothing is lost), but left out of ``syslead
 export``'s files and of ``syslead release-feedback``, with one sentence. :func:`extension_problems` checks course.yml's
@@ -63,6 +64,20 @@ def unlisted_sentence(ids: list[str]) -> str | None:
     return (f"{', '.join(ids)} handed in work but {'is' if len(ids) == 1 else 'are'} not in the class list (the "
             f"gradebook's learners with a name or email): check the id, and if it is a learner, add them (nbgrader "
             f"db student add ID --first-name NAME --last-name NAME --email ADDRESS).")
+
+
+def unlisted_sentences(course: Course, ids) -> list[str]:
+    """One sentence for each of ``ids`` that is missing from the class list (when there is one), with the
+    nearest listed id when one is close (a misspelt login): what autograde says before it grades."""
+    listed = class_list(course)
+    out = []
+    for sid in unlisted(course, ids):
+        near = difflib.get_close_matches(sid, sorted(listed), n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        out.append(f"{sid} handed in work but is not in the class list{hint}: check the id, and if it is a learner, "
+                   f"add them (nbgrader db student add {sid} --first-name NAME --last-name NAME --email ADDRESS); "
+                   f"their work is graded and kept.")
+    return out
 
 
 def not_learner_sentence(reasons: dict[str, str], what: str) -> str | None:

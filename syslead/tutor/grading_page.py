@@ -298,13 +298,19 @@ class AgreeHandler(_Base):
         from syslead.tutor import moderation
 
         course = self.course()
-        q = question(course, assignment, grade_id)
         try:
-            score = float(self.get_argument("score"))
-        except ValueError as error:
-            raise tornado.web.HTTPError(400, "The agreed mark should be a number: go back and try again.") from error
-        moderation.agree(course, assignment, grade_id, self.get_argument("grade"), score, q.points,
-                         moderation.marker_name(self))
+            q = question(course, assignment, grade_id)
+            try:
+                score = float(self.get_argument("score"))
+            except ValueError as error:
+                raise CourseError("The agreed mark should be a number: go back and try again.") from error
+            moderation.agree(course, assignment, grade_id, self.get_argument("grade"), score, q.points,
+                             moderation.marker_name(self))
+        except CourseError as error:  # a bad input: its one sentence, as the page's other forms give it
+            self.set_status(400)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(str(error))
+            return
         self.redirect(url_path_join(self.base_url, "syslead", "grade", assignment, grade_id))
 
 

@@ -83,7 +83,7 @@ def marker_name(handler=None) -> str:
 
     user = getattr(handler, "current_user", None) if handler is not None else None
     name = getattr(user, "name", None) or getattr(user, "username", None) if user is not None else None
-    if name and name != "anonymous" and not str(name).startswith("anonymous"):
+    if name and not str(name).lower().startswith("anonymous"):  # a token login is "Anonymous Io" and the like
         return str(name)
     return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
