@@ -186,8 +186,8 @@ def test_a_learner_reads_runs_plays_reflects_and_validates(learner_lab, chromium
     form = first + 1
     assert cells[form]["cell_type"] == "markdown" and cells[form]["metadata"].get("syslead", {}).get(
         "self_assessment") == grade_id(cells[first])
-    typed = "".join(cells[form]["source"]).replace("then Shift+Enter):", "then Shift+Enter): Reflection")
-    set_cell_text(page, form, typed.replace("up a level?):", "up a level?): closest to the third example"))
+    placing = "".join(cells[form]["source"]).replace("then Shift+Enter):", "then Shift+Enter): Reflection")
+    set_cell_text(page, form, placing.replace("up a level?):", "up a level?): closest to the third example"))
     page.keyboard.press("Shift+Enter")
     assert "Reflection" in cell(page, form).locator(".jp-RenderedMarkdown").inner_text()
     assert cell(page, form).locator("a[href*='reflection-examples']").count() == 1  # the examples, a link
@@ -220,6 +220,7 @@ def test_a_learner_reads_runs_plays_reflects_and_validates(learner_lab, chromium
     assert "".join(saved[first]["source"]).strip() == REFLECTION
     for n, i in enumerate(reflections[1:], 2):
         assert "".join(saved[i]["source"]).strip() == OTHER_REFLECTION.format(n=n)
+    assert "Shift+Enter): Reflection" in "".join(saved[form]["source"])  # the placement is kept too
     for i, c in enumerate(cells):
         if grade_id(c) in right:
             assert "".join(saved[i]["source"]).strip() == typed[grade_id(c)].strip()
