@@ -14,6 +14,9 @@ every place that shows them:
 
 - ``<!-- kember:start -->`` ... ``<!-- kember:end -->`` in the start page (the table of levels);
 - the level lines of every mark scheme in source/ (``**3, reflection** (DESCRIPTOR).``: the words in brackets);
+- the self-assessment form under every reflection in source/ (a Markdown cell with metadata
+  ``{"syslead": {"self_assessment": ...}}``, where the learner places their reflection on the levels before the
+  advice): its whole text is :func:`syslead.learner.self_assessment.form_text` of the levels;
 - the grading page's buttons, ``syslead/tutor/levels.yml`` (each named level's ``descriptor``);
 - the feedback's Kember notes, ``syslead/learner/reflection_cues.json`` (each stage's ``kember``, made from
   its ``kember_level`` and ``kember_note``).
@@ -144,6 +147,16 @@ def with_mark_scheme_levels(text: str, levels: list[dict]) -> str:
     return text
 
 
+_FORM = re.compile(r'(\+\+\+ \{"syslead": \{"self_assessment": "[^"]+"\}\}\n\n)(.*?)(?=\n\n(?:\+\+\+|```))', re.S)
+
+
+def with_self_assessment_forms(text: str, levels: list[dict]) -> str:
+    """A source notebook with each self-assessment form's text made from course.yml's levels."""
+    from syslead.learner.self_assessment import form_text
+
+    return _FORM.sub(lambda m: m.group(1) + form_text(levels), text)
+
+
 def button_descriptor(level: dict) -> str:
     """The grading page's button text for a level: the descriptor as a sentence."""
     d = level["descriptor"]
@@ -216,7 +229,7 @@ def expected(course: Course) -> dict[Path, str]:
     put(start, KEMBER, kember_table(levels))
     for a in course.assignments:
         path = root / a.notebook
-        want[path] = with_mark_scheme_levels(want[path], levels)
+        want[path] = with_self_assessment_forms(with_mark_scheme_levels(want[path], levels), levels)
     for path, make in ((root / LEVELS_YML, with_button_descriptors), (root / CUES_JSON, with_cue_notes)):
         if path.is_file():
             want[path] = make(path.read_text(encoding="utf-8"), levels)

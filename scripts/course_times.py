@@ -18,8 +18,9 @@ The rules (a learner who reads and thinks, and does not program):
 - each other code cell that shows a result (not imports, not a scratch cell, not the feedback cell):
   RESULT minutes to run it and read what it prints;
 - each reflection: REFLECTION minutes, the lower end of the 15-20 that writing at Kember's *reflection*
-  level takes (the feedback cell under it, and the three-line form under it that offers to share it with a
-  reflection circle, are part of that time);
+  level takes (the form under it where the learner places it on Kember's levels before the advice, the
+  feedback cell, and the three-line form that offers to share it with a reflection circle, are part of that
+  time);
 - extra allowances for named cells that ask for more than a quick answer (EXTRA, by nbgrader grade id:
   the capstone's own table of actors);
 - required outside reading: a section's minutes in READING_OUTSIDE (none is required now);
@@ -122,8 +123,9 @@ def parts(assignment: Assignment, root: Path) -> list[Part]:
     found = [Part(OPENING)]
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "markdown" and cell.metadata.get("syslead", {}).get("share"):
-            continue  # the form that offers to share a reflection: part of that reflection's minutes
+        own = cell.metadata.get("syslead", {})
+        if cell.cell_type == "markdown" and (own.get("share") or own.get("self_assessment")):
+            continue  # the forms under a reflection (share it; place it on the levels): part of its minutes
         if cell.cell_type == "markdown":
             chunks = re.split(r"^(?=## )", cell.source, flags=re.M)
             for chunk in chunks:

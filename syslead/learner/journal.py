@@ -38,10 +38,16 @@ from pathlib import Path
 from syslead.course import Course, delimiters, load_course
 from syslead.errors import CourseError
 from syslead.learner.reflection import ADVICE, STUB, Feedback, feedback, kind_of
+from syslead.learner.self_assessment import SelfAssessment, self_assessments
 from syslead.learner.sharing import PARTS as REPLY_PARTS
 from syslead.learner.sharing import conversation_guides
 
 HELP = "gather your reflections from the course notebooks in a folder into one Markdown and one HTML file"
+
+#: What the journal says of the two readings of each reflection.
+ABOUT_OWN_READING = ("Your own reading, where you placed each reflection on Kember's four levels before you asked "
+                     "for advice, comes first: judging your own writing against examples is the skill. The "
+                     "machine's reading is a second opinion, on Gibbs' stages, never a level.")
 
 #: The name the journal's files get, before ".md" and ".html".
 NAME = "my-journal"
@@ -108,6 +114,7 @@ class Reflection:
     tutor_comment: str | None = None
     replies: list[dict] = field(default_factory=list)  # from a reflection circle: {"from", "noticed", ...}
     guide: str | None = None  # the file name of its printable conversation guide, once written
+    self_assessment: SelfAssessment | None = None  # the learner's own placement on Kember's levels (its form)
 
     @property
     def answered(self) -> bool:
@@ -298,6 +305,7 @@ def read_copy(path: Path, data, course: tuple[Part, ...] | None = None) -> Copy 
             title = first[2:].strip()
             break
     found = []
+    placed = self_assessments({"cells": cells})
     for gid in part.reflections:
         index = next((i for i, c in enumerate(cells) if _grade_id(c) == gid), None)
         if index is None:
@@ -319,7 +327,8 @@ def read_copy(path: Path, data, course: tuple[Part, ...] | None = None) -> Copy 
                 break
             if _grade_id(cell) in part.reflections:  # reached the previous answer: this one has no prompt
                 break
-        found.append(Reflection(gid, prompt_title or _default_title(part, gid), prompt, answer_text(source)))
+        found.append(Reflection(gid, prompt_title or _default_title(part, gid), prompt, answer_text(source),
+                                self_assessment=placed.get(gid)))
     try:
         modified = path.stat().st_mtime
     except OSError:
@@ -450,7 +459,7 @@ def collect(folder: str | os.PathLike, course: Course | str | os.PathLike | None
         returned = returned_marks(root, part.name)
         for r in best.reflections:
             if r.answered:
-                r.feedback = feedback(r.answer, kind=kind_of(r.grade_id))
+                r.feedback = feedback(r.answer, kind=kind_of(r.grade_id), self_assessment=r.self_assessment)
             if r.grade_id in returned:
                 r.mark, r.tutor_comment = returned[r.grade_id]
             r.replies = replies.get(r.grade_id, [])
@@ -640,6 +649,9 @@ def feedback_lines(fb: Feedback) -> list[str]:
     if not fb.sentences:
         return [words + "."] + list(fb.notes)
     lines = [f"{words}; your text touches {len(fb.stages)} of Gibbs' 6 stages: {', '.join(_stage_list(fb))}."]
+    if fb.self_assessment is not None:
+        lines.append("It reads Gibbs' stages, not Kember's levels: a second opinion on what your text does, beside "
+                     "your own reading above.")
     lines += list(fb.notes)
     if fb.missing:
         lines.append(f"The machine could not tell about: {', '.join(fb.missing)}.")
@@ -685,12 +697,15 @@ def _markdown(journal: Journal) -> str:
                 out += [""]
             if r.guide:
                 out += [f"To talk it through with a colleague: [conversation guide]({r.guide}).", ""]
+            if r.self_assessment is not None:
+                out += ["#### My own reading (Kember's levels)", "", f"- {r.self_assessment.journal_line()}"]
+                out += [f"- Why: {r.self_assessment.why}"] * bool(r.self_assessment.why) + [""]
             if r.feedback is not None:
                 out += ["#### Feedback (advice, not a grade)", ""]
                 out += [f"- {line}" for line in feedback_lines(r.feedback)] + [""]
     out += ["## About the feedback", "", ADVICE,
             "It reads your text for the six stages of Gibbs' reflective cycle (Gibbs 1988): description, "
-            "feelings, evaluation, analysis, conclusion and action plan.", ""]
+            "feelings, evaluation, analysis, conclusion and action plan. " + ABOUT_OWN_READING, ""]
     return "\n".join(out)
 
 
@@ -756,7 +771,8 @@ def _html(journal: Journal) -> str:
         sections.append({"title": title, "slug": slug, "nb": copy, "reflections": reflections,
                          "where": _where(copy.path, journal.folder) if copy else "",
                          "when": _when(copy.modified) if copy else ""})
-    return _render("journal.html.j2", journal=journal, sections=sections, advice=ADVICE, reply_parts=REPLY_PARTS)
+    return _render("journal.html.j2", journal=journal, sections=sections, advice=ADVICE, reply_parts=REPLY_PARTS,
+                   about_own=ABOUT_OWN_READING)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ The work is split by job:
 - :mod:`syslead.learner.reflection_text`: reading the markdown with mistune's parser into sentences;
 - :mod:`syslead.learner.reflection_advice`: the advice, its HTML from a Jinja template.
 
-This module re-exports them and finds the reflection in the saved notebook (:func:`feedback_on`).
+This module re-exports them and finds the reflection in the saved notebook (:func:`feedback_on`), with the
+learner's own placement on Kember's levels from the form above the advice cell
+(:mod:`syslead.learner.self_assessment`), which the advice shows first, beside the machine's reading.
 """
 
 from __future__ import annotations
@@ -193,9 +195,11 @@ def feedback_on(grade_id: str, notebook: str | os.PathLike | None = None) -> Fee
     if not [s for s in split_sentences(text) if not s.startswith(STUB)]:
         return Notice(f"Cell {grade_id!r} has no reflection in the saved notebook yet: write your "
                       f"reflection in it, then {_SAVE_FIRST}.")
+    from syslead.learner.self_assessment import self_assessments
+
     return feedback(text, source=f"Read from the saved notebook ({path.name}, cell {grade_id}), {_saved_when(path)}: "
                                  f"if you have written since, save (Ctrl+S) and run this cell again.",
-                    kind=kind_of(grade_id))
+                    kind=kind_of(grade_id), self_assessment=self_assessments(nb).get(grade_id))
 
 
 def _saved_when(path: Path) -> str:

@@ -9,7 +9,7 @@ no HTML is built from strings here). Part of :mod:`syslead.learner.reflection`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from syslead.learner.reflection_model import (
@@ -21,6 +21,7 @@ from syslead.learner.reflection_model import (
     read_sentence,
 )
 from syslead.learner.reflection_text import STUB, count_words, reads_as_english, split_sentences
+from syslead.learner.self_assessment import SelfAssessment
 
 #: One question per stage, asked when the machine did not see that stage in a reflection.
 QUESTIONS: dict[str, str] = {s: _CUE_FILE[s]["prompt"] for s in STAGES}
@@ -105,6 +106,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def _quoted(phrases: Sequence[str]) -> str:
     many = len(phrases) > 1
     return (f"the phrase{'s' if many else ''} {', '.join(f'“{p}”' for p in phrases)} "
@@ -140,7 +145,8 @@ class Feedback:
       sentences; ``questions``: one question per missing stage, each tied to Kember's levels.
     - ``word_count``, ``sentences`` (every sentence with its stage, "none" or "not sure"), ``notes``,
       ``kind`` (of reflection), ``advice`` (a machine's reading; how often it is right; the tutor's mark
-      is what counts).
+      is what counts); ``self_assessment``: the learner's own placement on Kember's levels, from the form
+      above the advice (None when there is no form: the advice then shows the machine's reading alone).
     """
 
     word_count: int
@@ -153,6 +159,28 @@ class Feedback:
     hints: tuple[Hint, ...] = ()
     advice: str = ADVICE
     kind: str = "experience"
+    self_assessment: SelfAssessment | None = None
+
+    def yours(self) -> list[str]:
+        """The learner's own placement, in a sentence (and their reason, when they gave one)."""
+        own = self.self_assessment
+        if own is None:
+            return []
+        lines = [own.sentence()]
+        if own.why and own.levels:
+            lines.append(f"Your reason: “{_short(own.why, 40)}”")
+        return lines
+
+    def machines(self) -> str:
+        """The machine's reading beside the learner's own: what it is, a second opinion on Gibbs' stages."""
+        if not self.sentences:
+            return "The machine's reading: none this time (see below)."
+        seen = _and(list(self.stages)) if self.stages else "none with confidence"
+        text = f"The machine's reading: of Gibbs' stages it recognised {seen}"
+        if self.missing:
+            text += f", and it can't tell about {_and(list(self.missing))}"
+        return (text + ". It reads Gibbs' stages, not Kember's levels: it is a second opinion on what your text "
+                       "does, not on the level it reaches.")
 
     def phrases(self, stage: str) -> list[str]:
         """The validated cue phrases that are evidence of a stage, across the whole reflection."""
@@ -194,6 +222,8 @@ class Feedback:
         lines = ["Feedback on your reflection (advice, not a grade)"]
         if self.source:
             lines.append(self.source)
+        if self.self_assessment is not None:
+            lines += ["", "Your reading and the machine's:", *self.yours(), self.machines(), ""]
         lines.append(self.summary())
         lines += self.notes
         if self.stages:
@@ -241,17 +271,21 @@ def _kind(kind: str | None) -> str:
     return kind if kind in KIND_STAGES else "experience"
 
 
-def feedback(text: str, *, source: str = "", kind: str = "experience") -> Feedback:
+def feedback(text: str, *, source: str = "", kind: str = "experience",
+             self_assessment: SelfAssessment | None = None) -> Feedback:
     """Advice on a reflection (markdown or plain text) of a ``kind`` (:data:`KINDS`): the stages the machine
     recognised, with their sentences and evidence; what it cannot tell; words; questions that fit the kind.
+    With ``self_assessment`` (the learner's own placement on Kember's levels) it shows that first, beside
+    the machine's reading.
 
     Never raises: empty, very long, non-English or odd text gets a plain note instead.
     """
     kind = _kind(kind)
     try:
-        return _feedback("" if text is None else str(text), source, kind)
+        found = _feedback("" if text is None else str(text), source, kind)
     except Exception:  # a safety net: a learner's notebook gets a sentence, never a traceback
-        return Feedback(0, (), {}, (), (), (FAILED,), source, kind=kind)
+        found = Feedback(0, (), {}, (), (), (FAILED,), source, kind=kind)
+    return replace(found, self_assessment=self_assessment) if self_assessment is not None else found
 
 
 def _read(sentence: str, context: str, model) -> Sentence:

@@ -182,6 +182,15 @@ def test_a_learner_reads_runs_plays_reflects_and_validates(learner_lab, chromium
     set_cell_text(page, first, REFLECTION)
     page.keyboard.press("Shift+Enter")  # render the markdown
     assert "informal networks" in cell(page, first).locator(".jp-RenderedMarkdown").inner_text()
+    # the learner's own reading first: the plain-text form between the reflection and the advice
+    form = first + 1
+    assert cells[form]["cell_type"] == "markdown" and cells[form]["metadata"].get("syslead", {}).get(
+        "self_assessment") == grade_id(cells[first])
+    placing = "".join(cells[form]["source"]).replace("then Shift+Enter):", "then Shift+Enter): Reflection")
+    set_cell_text(page, form, placing.replace("up a level?):", "up a level?): closest to the third example"))
+    page.keyboard.press("Shift+Enter")
+    assert "Reflection" in cell(page, form).locator(".jp-RenderedMarkdown").inner_text()
+    assert cell(page, form).locator("a[href*='reflection-examples']").count() == 1  # the examples, a link
     save(page)
     run_cell(page, helper)
     answer = cell(page, helper).locator(".jp-OutputArea")
@@ -189,7 +198,9 @@ def test_a_learner_reads_runs_plays_reflects_and_validates(learner_lab, chromium
     assert "Feedback on your reflection (advice, not a grade)" in text
     assert "Read from the saved notebook" in text and "words" in text
     assert "Feelings" in text or "feelings" in text  # "I felt frustrated" is a feeling
-    bring_into_view(cell(page, first - 1), block="start")  # the question, the reflection, the advice
+    assert "You placed it at: reflection." in text and "The machine's reading:" in text
+    assert answer.get_by_role("group", name="Your reading and the machine's").count() == 1
+    bring_into_view(cell(page, form), block="start")  # your placement, then the advice beside it
     screenshot(page, "feedback-helper.png")
 
     # --- nbgrader's Validate button: first it names the reflections still to write, then all is well ------
@@ -209,6 +220,7 @@ def test_a_learner_reads_runs_plays_reflects_and_validates(learner_lab, chromium
     assert "".join(saved[first]["source"]).strip() == REFLECTION
     for n, i in enumerate(reflections[1:], 2):
         assert "".join(saved[i]["source"]).strip() == OTHER_REFLECTION.format(n=n)
+    assert "Shift+Enter): Reflection" in "".join(saved[form]["source"])  # the placement is kept too
     for i, c in enumerate(cells):
         if grade_id(c) in right:
             assert "".join(saved[i]["source"]).strip() == typed[grade_id(c)].strip()

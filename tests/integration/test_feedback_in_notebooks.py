@@ -1,4 +1,5 @@
-"""Feedback on a reflection, in every graded notebook: one short cell after each reflection answer.
+"""Feedback on a reflection, in every graded notebook: one short cell after each reflection answer (and the
+form where the learner first places it on Kember's levels).
 
 The cell reads the saved notebook (found through the kernel's session, as JupyterLab sets it). Where
 there is no session (nbgrader validate and autograde, nbclient here) it says one calm sentence and never
@@ -25,14 +26,17 @@ def reflection_answers(nb):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(ROOT)) for p in NOTEBOOKS])
-def test_is_every_reflection_followed_by_a_plain_feedback_cell(path):
+def test_is_every_reflection_followed_by_its_self_assessment_then_a_plain_feedback_cell(path):
     nb = nbformat.read(str(path), as_version=4)
     answers = reflection_answers(nb)
     assert len(answers) >= 3
     imports = next(i for i, c in enumerate(nb.cells) if "from syslead.learner.reflection import feedback_on" in c.source)
     for index in answers:
-        cell = nb.cells[index + 1]
+        form, cell = nb.cells[index + 1], nb.cells[index + 2]
         gid = nb.cells[index].metadata["nbgrader"]["grade_id"]
+        # the learner's own placement comes first: a plain Markdown form, never graded, locked or run
+        assert form.cell_type == "markdown" and form.metadata.get("syslead") == {"self_assessment": gid}
+        assert "nbgrader" not in form.metadata and "(../../docs/reflection-examples.md)" in form.source
         assert imports < index
         assert cell.cell_type == "code" and "nbgrader" not in cell.metadata and "tags" not in cell.metadata
         comment, call = cell.source.split("\n")
@@ -41,15 +45,16 @@ def test_is_every_reflection_followed_by_a_plain_feedback_cell(path):
 
 
 def mini_notebook(name: str, answer: str | None):
-    """The release's import cell and its reflection cells (prompt, answer, feedback) only: quick to run."""
+    """The release's import cell and its reflection cells (prompt, answer, self-assessment, feedback) only:
+    quick to run."""
     release = nbformat.read(str(ROOT / "release" / name / f"{name}.ipynb"), as_version=4)
     imports = next(c for c in release.cells if "from syslead.learner.reflection import feedback_on" in c.source)
     cells = [imports]
     for index in reflection_answers(release):
-        prompt, cell, after = release.cells[index - 1], release.cells[index], release.cells[index + 1]
+        prompt, cell, form, after = release.cells[index - 1 : index + 3]
         if answer is not None:
             cell.source = answer
-        cells += [prompt, cell, after]
+        cells += [prompt, cell, form, after]
     nb = new_notebook(cells=cells, metadata=release.metadata)
     return nb
 
@@ -84,6 +89,8 @@ def test_does_each_feedback_cell_read_its_saved_reflection_when_the_notebook_is_
         page = out.data["text/html"]
         assert "Feedback on your reflection (advice, not a grade)" in page
         assert f"cell {gid}" in out.data["text/plain"] and "Action plan" in out.data["text/plain"]
+        # the form above it is untouched: the advice asks for the learner's own placement first, and still speaks
+        assert "You have not placed your reflection yet" in out.data["text/plain"]
 
 
 @pytest.mark.slow

@@ -89,10 +89,13 @@ COMPLETE_REFLECTION = (
 
 
 def answer_notebook(path: Path, answers: dict[str, str], reflection: str | None) -> None:
-    """Fill in a fetched notebook as a learner would: answer cells and reflection cells."""
+    """Fill in a fetched notebook as a learner would: answer cells, reflection cells, and (with a reflection)
+    the self-assessment form under each, placed at "reflection"."""
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
+        if reflection and cell.metadata.get("syslead", {}).get("self_assessment"):
+            cell.source = cell.source.replace("then Shift+Enter):", "then Shift+Enter): reflection")
         if not meta.get("solution"):
             continue
         if cell.cell_type == "code" and meta["grade_id"] in answers:
@@ -175,3 +178,15 @@ def test_release_fetch_submit_collect_autograde_feedback_export(course, tmp_path
         sub = gb.find_submission(name, "ada")
         manual = [g for g in sub.notebooks[0].grades if g.needs_manual_grade]
         assert len(manual) >= 3
+        assignment = load_course(course).assignment(name)
+        reflections = assignment.reflections
+        assert {g.id for g in reflections} <= {g.name for g in manual}
+        assert {g.name for g in sub.notebooks[0].grades} <= {g.id for g in assignment.graded}  # no form is graded
+
+    # the learner's own placement on Kember's levels passes through autograde untouched (not graded, not locked)
+    from syslead.learner.self_assessment import self_assessments
+
+    graded = nbformat.read(str(course / "autograded" / "ada" / name / f"{name}.ipynb"), as_version=4)
+    placed = self_assessments(graded)
+    assert sorted(placed) == sorted(g.id for g in reflections)
+    assert all(p.level == "reflection" for p in placed.values())

@@ -110,6 +110,10 @@ def test_a_descriptor_changed_in_course_yml_reaches_every_place(tmp_path):
         assert "says what they will now do" in made[place], place.name
         assert old not in made[place], place.name
     assert set(places) <= set(course_tables.stale(course))
+    for a in course.assignments:  # the self-assessment form under each reflection lists the levels too
+        text = made[tmp_path / a.notebook]
+        forms = text.count('{"syslead": {"self_assessment": ')
+        assert forms == len(a.reflections) and text.count("says what they will now do;") == forms, a.id
 
 
 # --- the worked examples: one per level, linked from the start page and from every mark scheme --------
