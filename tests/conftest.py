@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,20 @@ os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="syslead-tests-mpl-")
 
 # Folders of the course that a temporary copy needs (not the learner's or tutor's working files).
 COURSE_PARTS = ["source", "release", "notebooks", "data", "nbgrader_config.py", "course.yml"]
+
+
+@contextmanager
+def small_tmpfs(where: Path, size: str):
+    """A real, small file system (a tmpfs of ``size``, such as "64k") mounted at ``where`` for the block: a
+    disk that can really fill up. Skips where mounting needs root and this is not root."""
+    where.mkdir(parents=True, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=True)
 
 
 def course_env(**extra: str) -> dict[str, str]:

@@ -9,13 +9,12 @@ import csv
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import tutor_cohort
 import yaml
-from conftest import ROOT, nbgrader
+from conftest import ROOT, nbgrader, small_tmpfs
 from tutor_cohort import ASSIGNMENT
 
 from syslead.cli import main
@@ -185,11 +184,8 @@ def test_a_bad_out_and_a_full_disk_get_one_sentence(base, monkeypatch, capsys, t
     a_file = tmp_path / "grades.txt"
     a_file.write_text("not a folder")
     assert "is a file, not a folder" in sentence(capsys, "export", "--out", str(a_file))
-    full = tmp_path / "full"  # a real full disk: a 64 KiB tmpfs filled up (a link to /dev/full is refused)
-    full.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(full)], capture_output=True).returncode:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
+    # a real full disk: a 64 KiB tmpfs filled up (a link to /dev/full is refused)
+    with small_tmpfs(tmp_path / "full", "64k") as full:
         fd = os.open(full / "filler", os.O_WRONLY | os.O_CREAT)
         try:
             while os.write(fd, b"x" * 4096):
@@ -199,5 +195,3 @@ def test_a_bad_out_and_a_full_disk_get_one_sentence(base, monkeypatch, capsys, t
         finally:
             os.close(fd)
         assert "The disk is full" in sentence(capsys, "export", "--out", str(full))
-    finally:
-        subprocess.run(["umount", str(full)], check=True)

@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 import tutor_cohort
-from conftest import BIN, course_env
+from conftest import BIN, course_env, small_tmpfs
 from tutor_cohort import ASSIGNMENT
 
 from syslead.tutor.autograde import recorded
@@ -28,15 +28,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def small_disk(tmp_path):
-    where = tmp_path / "small-disk"
-    where.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(where)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
+    with small_tmpfs(tmp_path / "small-disk", "8m") as where:
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=True)
 
 
 def files(folder) -> dict[str, str]:

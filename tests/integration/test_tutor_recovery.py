@@ -14,7 +14,7 @@ import time
 import nbformat
 import pytest
 import tutor_cohort
-from conftest import BIN, course_env, run
+from conftest import BIN, course_env, run, small_tmpfs
 from tutor_cohort import ASSIGNMENT
 
 from syslead.cli import main
@@ -184,15 +184,8 @@ def test_a_damaged_gradebook_gets_a_sentence_and_restore_brings_it_back(base, mo
 @pytest.fixture
 def tiny_disk(tmp_path):
     """A 64 KiB file system (tmpfs), smaller than the demo's gradebook: a full disk, for real."""
-    where = tmp_path / "tiny-disk"
-    where.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
+    with small_tmpfs(tmp_path / "tiny-disk", "64k") as where:
         yield where
-    finally:
-        subprocess.run(["umount", str(where)], check=True)
 
 
 def test_a_full_disk_gets_one_sentence_and_changes_nothing(base, tiny_disk, monkeypatch, capsys):
