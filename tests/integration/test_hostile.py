@@ -527,7 +527,7 @@ def test_prepare_grading_sets_up_the_sandbox_and_the_repairs(graded, monkeypatch
     config.Exchange.root = "/srv/nbgrader/exchange"
     pipeline.prepare_grading(config, graded["course"])
     assert config.Execute.kernel_name == sandbox.KERNEL_NAME
-    assert "syslead.grading.repairs.RestoreDeletedChecks" in config.Autograde.sanitize_preprocessors
+    assert "syslead.grading.restore_deleted_checks.RestoreDeletedChecks" in config.Autograde.sanitize_preprocessors
     assert os.environ["SYSLEAD_COURSE_ROOT"] == str(graded["course"])
     assert "/srv/nbgrader/exchange" in os.environ["SYSLEAD_SANDBOX_WATCH"]
     assert "syslead.grading.clean.SanitizeNotebook" in config.Autograde.autograde_preprocessors
