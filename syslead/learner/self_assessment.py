@@ -23,7 +23,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from syslead.learner.sharing import plain_text
+from syslead.learner.sharing import form_cells, plain_text
 
 #: Kember et al.'s (2008) four levels in order, with their points (course.yml's ``kember_levels``: its names
 #: and points are fixed, checked by scripts/course_tables.py; their descriptors are written into each form).
@@ -185,12 +185,6 @@ def read_placement(text: str) -> tuple[str, ...]:
     return tuple(name for name in NAMES if name in found)
 
 
-def _meta(cell) -> dict:
-    meta = cell.get("metadata") if isinstance(cell, dict) else None
-    own = meta.get("syslead") if isinstance(meta, dict) else None
-    return own if isinstance(own, dict) else {}
-
-
 def read_form(source: str, reflection: str = "") -> SelfAssessment:
     """A form's answer (a cell's Markdown source) as a :class:`SelfAssessment`."""
     said = plain_text(_after(source, PLACE_QUESTION)).replace("\n", " ").strip()
@@ -201,12 +195,4 @@ def read_form(source: str, reflection: str = "") -> SelfAssessment:
 def self_assessments(nb) -> dict[str, SelfAssessment]:
     """reflection id -> the learner's placement, for each form in a notebook (a dict, as read by nbformat
     or json)."""
-    found = {}
-    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
-        reflection = _meta(cell).get("self_assessment")
-        if not isinstance(reflection, str) or cell.get("cell_type") != "markdown":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        found[reflection] = read_form(source, reflection)
-    return found
+    return {reflection: read_form(source, reflection) for reflection, source in form_cells(nb, "self_assessment")}

@@ -68,6 +68,17 @@ def _meta(cell) -> dict:
     return own if isinstance(own, dict) else {}
 
 
+def form_cells(nb, key: str):
+    """(reflection id, Markdown source) of each form cell marked ``syslead.KEY: REFLECTION`` in a notebook (a
+    dict, as read by nbformat or json): the circle opt-ins ("share") and the self-assessments."""
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        reflection = _meta(cell).get(key)
+        if not isinstance(reflection, str) or cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        yield reflection, "".join(source) if isinstance(source, list) else str(source)
+
+
 def _after(source: str, question: str) -> str:
     """What the learner wrote after a bold question, up to the next bold question or the note in italics."""
     plain = source.replace("\r\n", "\n")
@@ -86,12 +97,7 @@ def opt_ins(nb) -> dict[str, OptIn]:
     """reflection id -> the learner's choice, for each opt-in cell of a notebook (a cell edited into
     something unreadable counts as "no": nothing is shared by mistake)."""
     found = {}
-    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
-        reflection = _meta(cell).get("share")
-        if not isinstance(reflection, str) or cell.get("cell_type") != "markdown":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+    for reflection, source in form_cells(nb, "share"):
         answer = _after(source, SHARE_QUESTION).lower()
         first = re.split(r"[\s.,;:!]+", answer.strip(), maxsplit=1)[0] if answer.strip() else ""
         share = answer.strip(" .!") in YES or first in YES
